@@ -1,0 +1,115 @@
+"""Settings: one object, read from ``PHONELIST_*`` environment variables and an optional TOML file.
+
+Precedence, highest first: keyword arguments, environment variables, the config file
+(``PHONELIST_CONFIG``, else ``<data_dir>/phonelist.toml`` when it exists), defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from phonelist.errors import ConfigError
+
+__all__ = ["Settings", "default_data_dir", "load_settings"]
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/phonelist``, else ``~/.local/share/phonelist``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "phonelist"
+
+
+class Settings(BaseSettings):
+    """Everything phonelist can be configured with. See docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="PHONELIST_", extra="forbid")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/phonelist.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    keys_dir: Path | None = Field(default=None, description="Default <data_dir>/keys")
+    default_region: str = Field(default="US", description="ISO 3166 region for numbers without +")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secure_cookies: bool = Field(
+        default=False, description="Mark session cookies Secure (set when served over HTTPS)"
+    )
+    max_request_bytes: int = Field(default=2_000_000, ge=1024)
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    log_level: str = "info"
+
+    @field_validator("default_region")
+    @classmethod
+    def _upper_region(cls, value: str) -> str:
+        value = value.strip().upper()
+        if len(value) != 2 or not value.isalpha():
+            raise ValueError("default_region must be a two-letter ISO 3166 code such as US or PT")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'phonelist.db'}"
+
+    @property
+    def resolved_keys_dir(self) -> Path:
+        return self.keys_dir or self.data_dir / "keys"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the optional TOML config file; its keys are the Settings field names."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ returns the whole file
+
+    def __call__(self) -> dict[str, Any]:
+        path_text = os.environ.get("PHONELIST_CONFIG")
+        if path_text:
+            path = Path(path_text)
+            if not path.is_file():
+                raise ConfigError(f"config file {path} (from PHONELIST_CONFIG) does not exist")
+        else:
+            data_dir = Path(os.environ.get("PHONELIST_DATA_DIR") or default_data_dir())
+            path = data_dir / "phonelist.toml"
+            if not path.is_file():
+                return {}
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning pydantic's errors into a :class:`ConfigError`."""
+    try:
+        return Settings(**overrides)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from exc

@@ -1,0 +1,87 @@
+"""The core: one object that holds the store, the keys and the services every face calls.
+
+Built from :class:`~phonelist.config.Settings` by :meth:`Phonelist.open`; nothing is built at
+import time, so tests open as many cores as they like against SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+
+from phonelist.config import Settings
+from phonelist.contacts.fields import FieldService
+from phonelist.contacts.service import ContactService
+from phonelist.errors import ConfigError
+from phonelist.security.crypto import Keyring, load_keyring, load_or_create_session_secret
+from phonelist.security.permissions import Actor, Role
+from phonelist.security.rotation import KeyRotation
+from phonelist.security.tokens import TokenService
+from phonelist.security.users import UserService
+from phonelist.store import Store, build_engine
+from phonelist.store.migrate import current_revision, head_revision, upgrade
+
+__all__ = ["DEFAULT_WORKSPACE", "Phonelist"]
+
+DEFAULT_WORKSPACE = 1
+
+
+@dataclass
+class Phonelist:
+    settings: Settings
+    store: Store
+    keyring: Keyring
+    contacts: ContactService
+    fields: FieldService
+    tokens: TokenService
+    users: UserService
+    session_secret: bytes
+
+    @classmethod
+    def open(cls, settings: Settings, *, migrate: bool = True) -> Phonelist:
+        """Open the store and keys named by ``settings``; apply pending migrations."""
+        keys_dir = settings.resolved_keys_dir
+        keyring = load_keyring(keys_dir)
+        engine = build_engine(
+            settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+        store = Store(engine)
+        if migrate:
+            upgrade(engine)
+        elif current_revision(engine) != head_revision():
+            raise ConfigError("the database schema is not current: run 'phonelist init'")
+        return cls(
+            settings=settings,
+            store=store,
+            keyring=keyring,
+            contacts=ContactService(store, keyring),
+            fields=FieldService(store),
+            tokens=TokenService(store),
+            users=UserService(store),
+            session_secret=load_or_create_session_secret(keys_dir),
+        )
+
+    def rotation(self) -> KeyRotation:
+        return KeyRotation(self.store, self.settings.resolved_keys_dir, self.keyring)
+
+    def close(self) -> None:
+        self.store.dispose()
+
+    def __enter__(self) -> Phonelist:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def cli_actor() -> Actor:
+        """Whoever runs the CLI holds the key files, so acts as the workspace owner."""
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            name = "unknown"
+        return Actor(workspace_id=DEFAULT_WORKSPACE, role=Role.OWNER, kind="cli", ref=name[:80])
+
+    @staticmethod
+    def system_actor(job: str) -> Actor:
+        return Actor(workspace_id=DEFAULT_WORKSPACE, role=Role.OWNER, kind="system", ref=job)

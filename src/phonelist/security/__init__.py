@@ -1,0 +1,1 @@
+"""Accounts, roles, keys and field encryption."""

@@ -1,0 +1,184 @@
+"""Field encryption (AES-256-GCM) and keyed blind indexes (HMAC-SHA256).
+
+Every encrypted value is bound to where it lives: the associated data is
+``table/column/row-id``, so a ciphertext copied to another row or column fails to decrypt.
+A ciphertext names the data key that sealed it, which is what lets ``keys rotate`` re-encrypt
+row by row, stop anywhere, and resume: rows still under an old key keep decrypting until
+they are rewritten.
+
+Blind indexes are HMAC-SHA256 under a separate index key, truncated to 128 bits, with a
+domain per kind of value (phone, email, name token), so equal numbers are findable without
+storing them in clear.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from phonelist.errors import ConfigError, PhonelistError
+
+__all__ = ["DecryptionError", "Keyring", "load_keyring"]
+
+_FORMAT = 1
+_NONCE = 12
+_INDEX_BYTES = 16
+KEYRING_FILE = "keyring.json"
+SESSION_FILE = "session.key"
+
+
+class DecryptionError(PhonelistError):
+    """A ciphertext does not open: wrong key, moved between rows, or tampered with."""
+
+    code = "decryption_failed"
+    exit_code = 6
+
+
+@dataclass
+class Keyring:
+    """Data keys by id (one active), plus the blind-index key."""
+
+    data_keys: dict[str, bytes]
+    active: str
+    index_key: bytes
+    _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.active not in self.data_keys:
+            raise ConfigError(f"keyring: active key {self.active!r} is missing")
+        for key_id, key in self.data_keys.items():
+            if len(key) != 32:
+                raise ConfigError(f"keyring: data key {key_id!r} is not 256 bits")
+        self._ciphers = {k: AESGCM(v) for k, v in self.data_keys.items()}
+
+    @classmethod
+    def generate(cls) -> Keyring:
+        return cls(
+            data_keys={"k1": AESGCM.generate_key(256)},
+            active="k1",
+            index_key=secrets.token_bytes(32),
+        )
+
+    # -- encryption -------------------------------------------------------------------------
+    def encrypt(self, plaintext: str, *, table: str, column: str, row_id: str) -> bytes:
+        key_id = self.active.encode()
+        nonce = os.urandom(_NONCE)
+        sealed = self._ciphers[self.active].encrypt(
+            nonce, plaintext.encode("utf-8"), _aad(table, column, row_id)
+        )
+        return bytes([_FORMAT, len(key_id)]) + key_id + nonce + sealed
+
+    def decrypt(self, blob: bytes, *, table: str, column: str, row_id: str) -> str:
+        key_id = self.key_id_of(blob)
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise DecryptionError(
+                f"data was encrypted with key {key_id!r}, which this keyring does not hold"
+            )
+        start = 2 + len(key_id.encode())
+        nonce, sealed = blob[start : start + _NONCE], blob[start + _NONCE :]
+        try:
+            return cipher.decrypt(nonce, sealed, _aad(table, column, row_id)).decode("utf-8")
+        except InvalidTag as exc:
+            raise DecryptionError(
+                f"{table}.{column} of {row_id} does not decrypt: wrong key or tampered data"
+            ) from exc
+
+    @staticmethod
+    def key_id_of(blob: bytes) -> str:
+        if len(blob) < 2 + _NONCE or blob[0] != _FORMAT:
+            raise DecryptionError("not a phonelist ciphertext")
+        return blob[2 : 2 + blob[1]].decode("ascii")
+
+    # -- blind index ------------------------------------------------------------------------
+    def blind_index(self, domain: str, value: str) -> bytes:
+        message = domain.encode() + b"\x00" + value.encode("utf-8")
+        return hmac.new(self.index_key, message, hashlib.sha256).digest()[:_INDEX_BYTES]
+
+    # -- rotation and persistence -----------------------------------------------------------
+    def with_new_active_key(self) -> Keyring:
+        number = 1 + max(int(k[1:]) for k in self.data_keys if k[1:].isdigit())
+        new_id = f"k{number}"
+        keys = {**self.data_keys, new_id: AESGCM.generate_key(256)}
+        return Keyring(data_keys=keys, active=new_id, index_key=self.index_key)
+
+    def without_keys(self, key_ids: set[str]) -> Keyring:
+        keys = {k: v for k, v in self.data_keys.items() if k not in key_ids}
+        return Keyring(data_keys=keys, active=self.active, index_key=self.index_key)
+
+    def adopt(self, other: Keyring) -> None:
+        """Take ``other``'s keys in place, so every service holding this keyring sees them."""
+        self.data_keys = dict(other.data_keys)
+        self.active = other.active
+        self.index_key = other.index_key
+        self._ciphers = dict(other._ciphers)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": _FORMAT,
+                "active": self.active,
+                "data_keys": {k: _b64(v) for k, v in sorted(self.data_keys.items())},
+                "index_key": _b64(self.index_key),
+            },
+            indent=2,
+        )
+
+    def save(self, keys_dir: Path) -> None:
+        """Write atomically with 0600 permissions (the directory is 0700)."""
+        write_secret_file(keys_dir / KEYRING_FILE, self.to_json().encode())
+
+
+def _aad(table: str, column: str, row_id: str) -> bytes:
+    return f"{table}/{column}/{row_id}".encode()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def write_secret_file(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path.parent, 0o700)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, content)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def load_keyring(keys_dir: Path) -> Keyring:
+    path = keys_dir / KEYRING_FILE
+    try:
+        data = json.loads(path.read_text())
+        return Keyring(
+            data_keys={k: base64.b64decode(v) for k, v in data["data_keys"].items()},
+            active=data["active"],
+            index_key=base64.b64decode(data["index_key"]),
+        )
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"no keyring at {path}: run 'phonelist init' (or restore the keys directory)"
+        ) from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"keyring {path} is unreadable: {exc}") from exc
+
+
+def load_or_create_session_secret(keys_dir: Path) -> bytes:
+    path = keys_dir / SESSION_FILE
+    if not path.exists():
+        write_secret_file(path, secrets.token_bytes(32).hex().encode())
+    return path.read_bytes().strip()

@@ -1,0 +1,70 @@
+"""Who may do what. The matrix is enforced in the core services, not only in the faces.
+
+The full permission matrix, with agents' masked view, is documented in docs/security.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from phonelist.errors import PermissionDenied
+
+__all__ = ["ROLE_PERMISSIONS", "Actor", "Permission", "Role"]
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    EDITOR = "editor"
+    AGENT = "agent"
+    VIEWER = "viewer"
+
+
+class Permission(StrEnum):
+    CONTACTS_READ = "contacts.read"
+    CONTACTS_WRITE = "contacts.write"
+    CONTACTS_DELETE = "contacts.delete"
+    FIELDS_MANAGE = "fields.manage"
+    TOKENS_MANAGE = "tokens.manage"
+    USERS_MANAGE = "users.manage"
+    KEYS_MANAGE = "keys.manage"
+
+
+_ALL = frozenset(Permission)
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OWNER: _ALL,
+    Role.ADMIN: _ALL - {Permission.KEYS_MANAGE},
+    Role.EDITOR: frozenset(
+        {Permission.CONTACTS_READ, Permission.CONTACTS_WRITE, Permission.CONTACTS_DELETE}
+    ),
+    Role.AGENT: frozenset({Permission.CONTACTS_READ, Permission.CONTACTS_WRITE}),
+    Role.VIEWER: frozenset({Permission.CONTACTS_READ}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: a signed-in user, an API token, the local CLI operator, or the system.
+
+    ``label`` goes into the audit log; it never holds personal data of contacts.
+    """
+
+    workspace_id: int
+    role: Role
+    kind: str  # "user" | "token" | "cli" | "system"
+    ref: str  # user id, token id, OS user name or job name
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.ref}"
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            raise PermissionDenied(
+                f"role {self.role.value!r} may not do {permission.value!r}",
+                details={"permission": permission.value, "role": self.role.value},
+            )

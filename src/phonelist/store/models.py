@@ -1,0 +1,330 @@
+"""The schema: one set of SQLAlchemy models for SQLite and PostgreSQL.
+
+Personal data (names, numbers, emails, notes, sensitive custom values) lives only in ``*_enc``
+columns, sealed by :mod:`phonelist.security.crypto`; exact lookups go through ``*_index``
+blind-index columns. What segments need to query and does not identify a person on its own
+(country, region, time zone, status, number type, tags) stays in plain columns.
+
+Every table carries ``workspace_id`` so that later issues can host several workspaces in one
+database; today there is one, id 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Contact",
+    "ContactList",
+    "ContactTag",
+    "CustomField",
+    "CustomValue",
+    "Email",
+    "ListMember",
+    "NameToken",
+    "Note",
+    "PhoneNumber",
+    "Tag",
+    "User",
+    "Workspace",
+]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LENGTH = 26  # ULID
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores naive UTC on every backend and always returns an aware UTC datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _workspace_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("workspaces.id"), nullable=False)
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    default_region: Mapped[str] = mapped_column(String(2))
+    statuses: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("workspace_id", "username"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    username: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index(None, "workspace_id", "status"),
+        Index(None, "workspace_id", "country", "region"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    display_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    first_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    last_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    country: Mapped[str | None] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_contacted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    phones: Mapped[list[PhoneNumber]] = relationship(
+        back_populates="contact", cascade="all, delete-orphan", order_by="PhoneNumber.position"
+    )
+    emails: Mapped[list[Email]] = relationship(
+        cascade="all, delete-orphan", order_by="Email.position"
+    )
+    name_tokens: Mapped[list[NameToken]] = relationship(cascade="all, delete-orphan")
+    tag_links: Mapped[list[ContactTag]] = relationship(cascade="all, delete-orphan")
+    list_links: Mapped[list[ListMember]] = relationship(cascade="all, delete-orphan")
+    custom_values: Mapped[list[CustomValue]] = relationship(cascade="all, delete-orphan")
+    notes: Mapped[list[Note]] = relationship(cascade="all, delete-orphan", order_by="Note.id")
+
+
+class PhoneNumber(Base):
+    """A number belongs to at most one contact per workspace: the unique blind index says so."""
+
+    __tablename__ = "phone_numbers"
+    __table_args__ = (UniqueConstraint("workspace_id", "e164_index"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    workspace_id: Mapped[int] = _workspace_fk()
+    e164_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    e164_index: Mapped[bytes] = mapped_column(LargeBinary(16))
+    label: Mapped[str | None] = mapped_column(String(32))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # Derived, non-identifying facts; the numbers issue fills carrier and time zones.
+    validity: Mapped[str | None] = mapped_column(String(16))
+    number_type: Mapped[str | None] = mapped_column(String(32))
+    region: Mapped[str | None] = mapped_column(String(2))
+    country_code: Mapped[int | None] = mapped_column(Integer)
+    carrier: Mapped[str | None] = mapped_column(String(100))
+    time_zones: Mapped[list[str] | None] = mapped_column(JSON)
+    analyzed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    contact: Mapped[Contact] = relationship(back_populates="phones")
+
+
+class Email(Base):
+    __tablename__ = "emails"
+    __table_args__ = (Index(None, "workspace_id", "email_index"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    workspace_id: Mapped[int] = _workspace_fk()
+    email_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    email_index: Mapped[bytes] = mapped_column(LargeBinary(16))
+    label: Mapped[str | None] = mapped_column(String(32))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NameToken(Base):
+    """Blind index of the words of a contact's names, for search by name token."""
+
+    __tablename__ = "name_tokens"
+    __table_args__ = (Index(None, "workspace_id", "token_index"),)
+
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_index: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    name: Mapped[str] = mapped_column(String(64))
+
+
+class ContactTag(Base):
+    __tablename__ = "contact_tags"
+
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    tag: Mapped[Tag] = relationship(lazy="joined")
+
+
+class ContactList(Base):
+    """A static list: contacts added by hand, by import, or frozen from a segment."""
+
+    __tablename__ = "lists"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ListMember(Base):
+    __tablename__ = "list_members"
+
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    contact_list: Mapped[ContactList] = relationship(lazy="joined")
+
+
+class CustomField(Base):
+    __tablename__ = "custom_fields"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    name: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(16))
+    choices: Mapped[list[str] | None] = mapped_column(JSON)
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class CustomValue(Base):
+    """One typed value; exactly one ``value_*`` column is set (``value_enc`` when sensitive)."""
+
+    __tablename__ = "custom_values"
+
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    field_id: Mapped[int] = mapped_column(
+        ForeignKey("custom_fields.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    value_text: Mapped[str | None] = mapped_column(String(1000))
+    value_number: Mapped[float | None] = mapped_column(Float)
+    value_date: Mapped[dt.date | None] = mapped_column(Date)
+    value_bool: Mapped[bool | None] = mapped_column(Boolean)
+    value_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    field: Mapped[CustomField] = relationship(lazy="joined")
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    workspace_id: Mapped[int] = _workspace_fk()
+    body_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """Who did what to which record, when. ``detail`` never holds personal data in clear."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index(None, "workspace_id", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
