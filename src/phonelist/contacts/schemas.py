@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 import zoneinfo
-from typing import Annotated, Any, TypeAlias
+from typing import Annotated, Any, TypeAlias, TypeVar
 
 import phonenumbers
 from pydantic import (
@@ -21,6 +21,9 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from pydantic import ValidationError as PydanticValidationError
+
+from phonelist.errors import ValidationError
 
 __all__ = [
     "ContactIn",
@@ -32,6 +35,7 @@ __all__ = [
     "PhoneIn",
     "PhoneOut",
     "plain_text",
+    "validate_input",
 ]
 
 _TIME_ZONES = frozenset(zoneinfo.available_timezones())
@@ -229,3 +233,34 @@ class ContactOut(BaseModel):
         if joined:
             return joined
         return self.phones[0].e164 if self.phones else self.id
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_input(model: type[M], data: Any) -> M:
+    """Validate ``data`` into ``model``; pydantic's errors become one phonelist ValidationError.
+
+    The first problem is reported, with its field path (``phones[0].number``), so that a face
+    can show it next to the field.
+    """
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        field = _path(first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown field"
+        raise ValidationError(
+            f"{field}: {message}" if field else message,
+            field=field or None,
+            details={"errors": len(exc.errors())},
+        ) from exc
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
