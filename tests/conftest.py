@@ -11,6 +11,7 @@ from sqlalchemy import text
 from phonelist import Phonelist, Settings, load_settings
 from phonelist.bootstrap import initialize
 from phonelist.security.permissions import Actor
+from phonelist.store import build_engine
 from phonelist.store.models import Base
 from tests import pg
 
@@ -30,8 +31,6 @@ def postgres_url() -> Iterator[str | None]:
 
 
 def _empty_postgres(url: str) -> None:
-    from phonelist.store import build_engine
-
     engine = build_engine(url)
     with engine.begin() as conn:
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)

@@ -21,11 +21,20 @@ from phonelist.security.permissions import Actor, Permission
 from phonelist.store import Store
 from phonelist.store.models import CustomField, CustomValue
 
-__all__ = ["FIELD_TYPES", "FieldDefinition", "FieldService", "decode_value", "encode_value"]
+__all__ = [
+    "FIELD_TYPES",
+    "FieldDefinition",
+    "FieldService",
+    "decode_value",
+    "encode_value",
+    "parse_text_value",
+]
 
 FIELD_TYPES = ("text", "number", "date", "boolean", "choice")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_TEXT = 1000
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +152,35 @@ def check_value(definition: CustomField, value: Any) -> Any:
     if not isinstance(value, bool):
         raise ValidationError(f"{where} must be true or false", field=where)
     return value
+
+
+def parse_text_value(definition: FieldDefinition, text: str) -> Any:
+    """Turn a value typed as text (a CLI argument, a form field) into the field's type.
+
+    Numbers become int or float, booleans accept true/false, yes/no and 1/0. Text, choice and
+    date values stay text; :func:`check_value` still checks every value on write.
+    """
+    where = f"custom.{definition.name}"
+    if definition.type == "number":
+        number = text.strip()
+        try:
+            return int(number)
+        except ValueError:
+            pass
+        try:
+            return float(number)
+        except ValueError:
+            raise ValidationError(
+                f"{where} must be a number, such as 42 or 3.5", field=where
+            ) from None
+    if definition.type == "boolean":
+        folded = text.strip().casefold()
+        if folded in _TRUE:
+            return True
+        if folded in _FALSE:
+            return False
+        raise ValidationError(f"{where} must be true or false (or yes/no, 1/0)", field=where)
+    return text
 
 
 def encode_value(row: CustomValue, definition: CustomField, value: Any, keyring: Keyring) -> None:

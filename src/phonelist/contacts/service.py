@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,8 @@ from phonelist.store.models import (
 __all__ = ["ContactService", "Page"]
 
 MAX_PAGE = 500
+_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+_STATUS = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _LOCATION = ("country", "region", "city", "postal_code", "time_zone")
 
 
@@ -558,6 +561,36 @@ class ContactService:
         with self.store.read() as session:
             return list(_workspace(session, actor.workspace_id).statuses)
 
+    def set_statuses(self, actor: Actor, statuses: list[str]) -> list[str]:
+        """Replace the workspace's statuses; the first is given to new contacts.
+
+        A status still held by a contact cannot be removed (move those contacts first).
+        """
+        actor.require(Permission.FIELDS_MANAGE)
+        cleaned = list(dict.fromkeys(statuses))
+        if not cleaned or len(cleaned) > 50 or any(
+            not _STATUS.fullmatch(s) for s in cleaned
+        ):
+            raise ValidationError(
+                "statuses are 1 to 50 names of lower-case letters, digits, - and _",
+                field="statuses",
+            )
+        with self.store.write() as session:
+            workspace = _workspace(session, actor.workspace_id)
+            removed = set(workspace.statuses) - set(cleaned)
+            in_use = session.execute(
+                select(Contact.status, func.count())
+                .where(Contact.workspace_id == actor.workspace_id, Contact.status.in_(removed))
+                .group_by(Contact.status)
+            ).all()
+            if in_use:
+                held = ", ".join(f"{status} ({n} contacts)" for status, n in in_use)
+                raise Conflict(f"statuses still in use: {held}", field="statuses")
+            workspace.statuses = cleaned
+            record(session, actor, "workspace.statuses", "workspace", str(workspace.id),
+                   {"statuses": cleaned})
+            return cleaned
+
 
 def _touch(
     session: Session, actor: Actor, contact: Contact, action: str, detail: dict[str, Any]
@@ -625,6 +658,10 @@ def _encode_cursor(contact_id: str) -> str:
 def _decode_cursor(cursor: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
-    except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise ValidationError("cursor is not one this server gave out", field="cursor") from exc
+        value = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
+        contact_id = value.decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        contact_id = ""
+    if not _ID.fullmatch(contact_id):
+        raise ValidationError("cursor is not one this server gave out", field="cursor")
+    return contact_id
