@@ -7,14 +7,11 @@ Nothing is half-written: any error rolls the whole command back.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from phonelist.audit import record
 from phonelist.clock import utcnow
@@ -32,6 +29,7 @@ from phonelist.contacts.commands import (
     UpdateContact,
 )
 from phonelist.contacts.fields import check_value, decode_value, encode_value, load_fields
+from phonelist.contacts.queries import MAX_PAGE, ContactQueries, Page, load_contact, workspace_of
 from phonelist.contacts.schemas import (
     ContactIn,
     ContactOut,
@@ -40,12 +38,11 @@ from phonelist.contacts.schemas import (
     PhoneIn,
     multiline_text,
 )
-from phonelist.errors import Conflict, NotFound, ValidationError
+from phonelist.errors import Conflict, ValidationError
 from phonelist.ids import new_id
 from phonelist.numbers import NormalizedNumber, normalize
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor, Permission
-from phonelist.store import Store
 from phonelist.store.engine import UniqueViolation
 from phonelist.store.models import (
     Contact,
@@ -54,43 +51,20 @@ from phonelist.store.models import (
     CustomValue,
     Email,
     ListMember,
-    NameToken,
     Note,
     PhoneNumber,
     Tag,
     Workspace,
 )
 
-__all__ = ["ContactService", "Page"]
+__all__ = ["MAX_PAGE", "ContactService", "Page"]
 
-MAX_PAGE = 500
-_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 _STATUS = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _LOCATION = ("country", "region", "city", "postal_code", "time_zone")
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[ContactOut]
-    next_cursor: str | None
-
-
-def _load_options() -> list[Any]:
-    return [
-        selectinload(Contact.phones),
-        selectinload(Contact.emails),
-        selectinload(Contact.name_tokens),
-        selectinload(Contact.tag_links),
-        selectinload(Contact.list_links),
-        selectinload(Contact.custom_values),
-        selectinload(Contact.notes),
-    ]
-
-
-class ContactService:
-    def __init__(self, store: Store, keyring: Keyring) -> None:
-        self.store = store
-        self.keyring = keyring
+class ContactService(ContactQueries):
+    """Reads (from ContactQueries) and the one write path, :meth:`apply`."""
 
     # -- the write path ---------------------------------------------------------------------
     def apply(self, actor: Actor, command: Command) -> ContactOut | None:
@@ -124,20 +98,20 @@ class ContactService:
                 case MergeContacts(target_id, source_id):
                     contact = self._merge(session, actor, target_id, source_id)
                 case TagContact(contact_id, tags):
-                    contact = self._load(session, actor, contact_id)
+                    contact = load_contact(session, actor, contact_id)
                     added = self._add_tags(session, contact, tags)
                     _touch(session, actor, contact, "contact.tag", {"tags": added})
                 case UntagContact(contact_id, tags):
-                    contact = self._load(session, actor, contact_id)
+                    contact = load_contact(session, actor, contact_id)
                     removed = [t.tag.name for t in contact.tag_links if t.tag.name in tags]
                     contact.tag_links = [t for t in contact.tag_links if t.tag.name not in tags]
                     _touch(session, actor, contact, "contact.untag", {"tags": removed})
                 case AddToLists(contact_id, lists):
-                    contact = self._load(session, actor, contact_id)
+                    contact = load_contact(session, actor, contact_id)
                     added = self._add_lists(session, contact, lists)
                     _touch(session, actor, contact, "contact.list_add", {"lists": added})
                 case RemoveFromLists(contact_id, lists):
-                    contact = self._load(session, actor, contact_id)
+                    contact = load_contact(session, actor, contact_id)
                     removed = [
                         m.contact_list.name
                         for m in contact.list_links
@@ -148,16 +122,16 @@ class ContactService:
                     ]
                     _touch(session, actor, contact, "contact.list_remove", {"lists": removed})
                 case AddNote(contact_id, body):
-                    contact = self._load(session, actor, contact_id)
+                    contact = load_contact(session, actor, contact_id)
                     self._add_note(contact, actor, body)
                     _touch(session, actor, contact, "contact.note", {})
             session.flush()
             session.expire(contact)
-            reloaded = self._load(session, actor, contact.id)
+            reloaded = load_contact(session, actor, contact.id)
             return codec.to_out(self.keyring, reloaded)
 
     def _create(self, session: Session, actor: Actor, data: ContactIn) -> Contact:
-        workspace = _workspace(session, actor.workspace_id)
+        workspace = workspace_of(session, actor.workspace_id)
         if not (
             data.display_name or data.first_name or data.last_name or data.phones or data.emails
         ):
@@ -202,9 +176,9 @@ class ContactService:
     def _update(
         self, session: Session, actor: Actor, contact_id: str, patch: ContactPatch
     ) -> Contact:
-        contact = self._load(session, actor, contact_id)
+        contact = load_contact(session, actor, contact_id)
         given = patch.model_fields_set
-        workspace = _workspace(session, actor.workspace_id)
+        workspace = workspace_of(session, actor.workspace_id)
         names = {f: getattr(patch, f) for f in codec.NAME_FIELDS if f in given}
         if names:
             codec.set_names(self.keyring, contact, names)
@@ -238,7 +212,7 @@ class ContactService:
         return contact
 
     def _delete(self, session: Session, actor: Actor, contact_id: str) -> None:
-        contact = self._load(session, actor, contact_id)
+        contact = load_contact(session, actor, contact_id)
         record(
             session,
             actor,
@@ -252,8 +226,8 @@ class ContactService:
     def _merge(self, session: Session, actor: Actor, target_id: str, source_id: str) -> Contact:
         if target_id == source_id:
             raise ValidationError("cannot merge a contact into itself", field="source_id")
-        target = self._load(session, actor, target_id)
-        source = self._load(session, actor, source_id)
+        target = load_contact(session, actor, target_id)
+        source = load_contact(session, actor, source_id)
         keyring = self.keyring
         # Names and location: the target keeps what it has and gains what it lacks.
         missing = {
@@ -303,16 +277,6 @@ class ContactService:
         return target
 
     # -- pieces ------------------------------------------------------------------------------
-    def _load(self, session: Session, actor: Actor, contact_id: str) -> Contact:
-        contact = session.scalar(
-            select(Contact)
-            .where(Contact.id == contact_id, Contact.workspace_id == actor.workspace_id)
-            .options(*_load_options())
-        )
-        if contact is None:
-            raise NotFound(f"no contact with id {contact_id!r}", field="id")
-        return contact
-
     def _check_numbers_free(
         self,
         session: Session,
@@ -456,111 +420,6 @@ class ContactService:
         note.body_enc = self.keyring.encrypt(body, table="notes", column="body", row_id=note.id)
         contact.notes.append(note)
 
-    # -- reads --------------------------------------------------------------------------------
-    def get(self, actor: Actor, contact_id: str) -> ContactOut:
-        actor.require(Permission.CONTACTS_READ)
-        with self.store.read() as session:
-            return codec.to_out(self.keyring, self._load(session, actor, contact_id))
-
-    def page(
-        self,
-        actor: Actor,
-        *,
-        limit: int = 50,
-        cursor: str | None = None,
-        status: str | None = None,
-        tag: str | None = None,
-        list_name: str | None = None,
-    ) -> Page:
-        """Contacts in id (creation) order; ``cursor`` comes from the previous page."""
-        actor.require(Permission.CONTACTS_READ)
-        if not 1 <= limit <= MAX_PAGE:
-            raise ValidationError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
-        query = select(Contact).where(Contact.workspace_id == actor.workspace_id)
-        if cursor:
-            query = query.where(Contact.id > _decode_cursor(cursor))
-        if status:
-            query = query.where(Contact.status == status)
-        if tag:
-            query = query.where(
-                Contact.id.in_(
-                    select(ContactTag.contact_id)
-                    .join(Tag)
-                    .where(Tag.workspace_id == actor.workspace_id, Tag.name == tag)
-                )
-            )
-        if list_name:
-            query = query.where(
-                Contact.id.in_(
-                    select(ListMember.contact_id)
-                    .join(ContactList)
-                    .where(
-                        ContactList.workspace_id == actor.workspace_id,
-                        ContactList.name == list_name,
-                    )
-                )
-            )
-        return self._page(query, limit)
-
-    def search(self, actor: Actor, text: str, *, limit: int = 50) -> Page:
-        """Find by phone number (any format), email, or name words (all must match)."""
-        actor.require(Permission.CONTACTS_READ)
-        text = text.strip()
-        if not text or len(text) > 200:
-            raise ValidationError("search text must have 1 to 200 characters", field="q")
-        with self.store.read() as session:
-            region = _workspace(session, actor.workspace_id).default_region
-        ws = actor.workspace_id
-        query: Select[Contact]
-        if "@" in text:
-            index = codec.email_index(self.keyring, text)
-            query = select(Contact).where(
-                Contact.workspace_id == ws,
-                Contact.id.in_(
-                    select(Email.contact_id).where(
-                        Email.workspace_id == ws, Email.email_index == index
-                    )
-                ),
-            )
-        elif (number := _as_number(text, region)) is not None:
-            index = codec.phone_index(self.keyring, number.e164)
-            query = select(Contact).where(
-                Contact.workspace_id == ws,
-                Contact.id.in_(
-                    select(PhoneNumber.contact_id).where(
-                        PhoneNumber.workspace_id == ws, PhoneNumber.e164_index == index
-                    )
-                ),
-            )
-        else:
-            tokens = codec.name_tokens(self.keyring, text)
-            if not tokens:
-                raise ValidationError("search text has no letters or digits", field="q")
-            matching = (
-                select(NameToken.contact_id)
-                .where(NameToken.workspace_id == ws, NameToken.token_index.in_(tokens))
-                .group_by(NameToken.contact_id)
-                .having(func.count() == len(tokens))
-            )
-            query = select(Contact).where(Contact.workspace_id == ws, Contact.id.in_(matching))
-        return self._page(query, limit)
-
-    def _page(self, query: Select[Contact], limit: int) -> Page:
-        with self.store.read() as session:
-            rows = list(
-                session.scalars(
-                    query.order_by(Contact.id).limit(limit + 1).options(*_load_options())
-                )
-            )
-            items = [codec.to_out(self.keyring, row) for row in rows[:limit]]
-        next_cursor = _encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-        return Page(items=items, next_cursor=next_cursor)
-
-    def statuses(self, actor: Actor) -> list[str]:
-        actor.require(Permission.CONTACTS_READ)
-        with self.store.read() as session:
-            return list(_workspace(session, actor.workspace_id).statuses)
-
     def set_statuses(self, actor: Actor, statuses: list[str]) -> list[str]:
         """Replace the workspace's statuses; the first is given to new contacts.
 
@@ -568,15 +427,13 @@ class ContactService:
         """
         actor.require(Permission.FIELDS_MANAGE)
         cleaned = list(dict.fromkeys(statuses))
-        if not cleaned or len(cleaned) > 50 or any(
-            not _STATUS.fullmatch(s) for s in cleaned
-        ):
+        if not cleaned or len(cleaned) > 50 or any(not _STATUS.fullmatch(s) for s in cleaned):
             raise ValidationError(
                 "statuses are 1 to 50 names of lower-case letters, digits, - and _",
                 field="statuses",
             )
         with self.store.write() as session:
-            workspace = _workspace(session, actor.workspace_id)
+            workspace = workspace_of(session, actor.workspace_id)
             removed = set(workspace.statuses) - set(cleaned)
             in_use = session.execute(
                 select(Contact.status, func.count())
@@ -587,8 +444,14 @@ class ContactService:
                 held = ", ".join(f"{status} ({n} contacts)" for status, n in in_use)
                 raise Conflict(f"statuses still in use: {held}", field="statuses")
             workspace.statuses = cleaned
-            record(session, actor, "workspace.statuses", "workspace", str(workspace.id),
-                   {"statuses": cleaned})
+            record(
+                session,
+                actor,
+                "workspace.statuses",
+                "workspace",
+                str(workspace.id),
+                {"statuses": cleaned},
+            )
             return cleaned
 
 
@@ -597,13 +460,6 @@ def _touch(
 ) -> None:
     contact.updated_at = utcnow()
     record(session, actor, action, "contact", contact.id, detail)
-
-
-def _workspace(session: Session, workspace_id: int) -> Workspace:
-    workspace = session.get(Workspace, workspace_id)
-    if workspace is None:
-        raise NotFound(f"no workspace {workspace_id}; run 'phonelist init'")
-    return workspace
 
 
 def _status(workspace: Workspace, status: str | None) -> str:
@@ -637,31 +493,6 @@ def _check_primary(items: list[PhoneIn] | list[EmailIn], field: str) -> None:
         raise ValidationError(f"only one of {field} can be primary", field=field)
 
 
-def _as_number(text: str, region: str) -> NormalizedNumber | None:
-    if sum(c.isdigit() for c in text) < 5 or any(c.isalpha() for c in text.replace("ext", "")):
-        return None
-    try:
-        return normalize(text, region)
-    except ValidationError:
-        return None
-
-
 def _python_value(value: CustomValue, keyring: Keyring) -> Any:
     plain = decode_value(value, keyring)
     return check_value(value.field, plain)
-
-
-def _encode_cursor(contact_id: str) -> str:
-    return base64.urlsafe_b64encode(contact_id.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
-        contact_id = value.decode("ascii")
-    except (binascii.Error, UnicodeError, ValueError):
-        contact_id = ""
-    if not _ID.fullmatch(contact_id):
-        raise ValidationError("cursor is not one this server gave out", field="cursor")
-    return contact_id
