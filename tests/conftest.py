@@ -15,7 +15,7 @@ from phonelist.store import build_engine
 from phonelist.store.models import Base
 from tests import pg
 
-OWNER_PASSWORD = "correct horse battery staple"  # noqa: S105 (test credential)
+OWNER_PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite"] + (["postgres"] if pg.base_url() else [])
 
 

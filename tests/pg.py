@@ -39,6 +39,7 @@ def create_database(prefix: str = "phonelist_t") -> str:
 def drop_database(url: str) -> None:
     name = make_url(url).database
     admin = make_url(base_url() or url)
-    with psycopg.connect(_admin_conninfo(admin.render_as_string(hide_password=False)),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        _admin_conninfo(admin.render_as_string(hide_password=False)), autocommit=True
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -12,11 +12,22 @@ from phonelist.errors import PhonelistError
 
 
 def test_exports() -> None:
-    assert sorted(phonelist.__all__) == sorted([
-        "AuthenticationError", "ConfigError", "Conflict", "NotFound", "PermissionDenied",
-        "Phonelist", "PhonelistError", "Settings", "StoreError", "ValidationError",
-        "__version__", "load_settings",
-    ])
+    assert sorted(phonelist.__all__) == sorted(
+        [
+            "AuthenticationError",
+            "ConfigError",
+            "Conflict",
+            "NotFound",
+            "PermissionDenied",
+            "Phonelist",
+            "PhonelistError",
+            "Settings",
+            "StoreError",
+            "ValidationError",
+            "__version__",
+            "load_settings",
+        ]
+    )
     for name in phonelist.__all__:
         assert hasattr(phonelist, name)
 

@@ -10,9 +10,12 @@ from sqlalchemy import select
 from phonelist.clock import utcnow
 from phonelist.config import Settings
 from phonelist.core import DEFAULT_WORKSPACE, Phonelist
+from phonelist.errors import ConfigError
 from phonelist.security.crypto import KEYRING_FILE, Keyring, load_or_create_session_secret
 from phonelist.security.passwords import generate_password
 from phonelist.security.permissions import Role
+from phonelist.store import Store, build_engine
+from phonelist.store.migrate import current_revision
 from phonelist.store.models import Workspace
 
 __all__ = ["DEFAULT_STATUSES", "InitResult", "initialize"]
@@ -40,6 +43,7 @@ def initialize(
     keys_dir = settings.resolved_keys_dir
     created_keys = not (keys_dir / KEYRING_FILE).exists()
     if created_keys:
+        _refuse_if_database_has_data(settings)
         Keyring.generate().save(keys_dir)
     load_or_create_session_secret(keys_dir)
     os.chmod(keys_dir, 0o700)
@@ -72,6 +76,24 @@ def initialize(
         created_owner=created_owner,
         generated_password=generated,
     )
+
+
+def _refuse_if_database_has_data(settings: Settings) -> None:
+    """New keys for a database that already holds data would make that data unreadable."""
+    engine = build_engine(settings.resolved_database_url)
+    try:
+        if current_revision(engine) is None:
+            return
+        with Store(engine).read() as session:
+            has_workspace = session.scalar(select(Workspace.id).limit(1)) is not None
+    finally:
+        engine.dispose()
+    if has_workspace:
+        raise ConfigError(
+            f"the database {_redacted(settings.resolved_database_url)} is already initialised "
+            f"but there is no keyring in {settings.resolved_keys_dir}: restore the keys "
+            "directory from your backup (new keys could not read the existing data)"
+        )
 
 
 def is_initialized(settings: Settings) -> bool:

@@ -77,11 +77,20 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+        init_kwargs = getattr(init_settings, "init_kwargs", {})
+        return (init_settings, env_settings, _TomlFileSource(settings_cls, init_kwargs))
 
 
 class _TomlFileSource(PydanticBaseSettingsSource):
-    """Reads the optional TOML config file; its keys are the Settings field names."""
+    """Reads the optional TOML config file; its keys are the Settings field names.
+
+    Its default place is in the data directory, as given to ``load_settings(data_dir=...)``,
+    else by ``PHONELIST_DATA_DIR``, else the default data directory.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], init_kwargs: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self.init_data_dir = init_kwargs.get("data_dir")
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # unused: __call__ returns the whole file
@@ -93,7 +102,9 @@ class _TomlFileSource(PydanticBaseSettingsSource):
             if not path.is_file():
                 raise ConfigError(f"config file {path} (from PHONELIST_CONFIG) does not exist")
         else:
-            data_dir = Path(os.environ.get("PHONELIST_DATA_DIR") or default_data_dir())
+            data_dir = Path(
+                self.init_data_dir or os.environ.get("PHONELIST_DATA_DIR") or default_data_dir()
+            )
             path = data_dir / "phonelist.toml"
             if not path.is_file():
                 return {}

@@ -40,10 +40,19 @@ def count(core: Phonelist, model: type[Any]) -> int:
 
 def test_create_normalises_numbers_and_round_trips(core: Phonelist, actor: Actor) -> None:
     out = create(
-        core, actor, first_name="Ana", last_name="Lima", country="PT", city="Porto",
+        core,
+        actor,
+        first_name="Ana",
+        last_name="Lima",
+        country="PT",
+        city="Porto",
         phones=["912 345 678", {"number": "+1 202-555-0143", "label": "work"}],
-        emails=["ana@example.org"], tags=["vip", "vip", "pt"], lists=["newsletter"],
-        note="first call", source="fair 2026", time_zone="Europe/Lisbon",
+        emails=["ana@example.org"],
+        tags=["vip", "vip", "pt"],
+        lists=["newsletter"],
+        note="first call",
+        source="fair 2026",
+        time_zone="Europe/Lisbon",
     )
     assert [p.e164 for p in out.phones] == ["+351912345678", "+12025550143"]
     assert out.phones[0].primary and not out.phones[1].primary
@@ -73,20 +82,31 @@ def test_the_same_number_twice_in_one_contact_is_invalid(core: Phonelist, actor:
 
 def test_failure_mid_command_writes_nothing(core: Phonelist, actor: Actor) -> None:
     with pytest.raises(ValidationError, match="unknown custom field"):
-        create(core, actor, first_name="Half", phones=["+351912345678"], tags=["t"],
-               custom={"nope": 1})
+        create(
+            core, actor, first_name="Half", phones=["+351912345678"], tags=["t"], custom={"nope": 1}
+        )
     assert count(core, Contact) == count(core, PhoneNumber) == count(core, NameToken) == 0
     assert count(core, AuditEvent) == 1  # only the owner's creation at init
 
 
 def test_update_changes_only_given_fields(core: Phonelist, actor: Actor) -> None:
-    out = create(core, actor, first_name="Ana", last_name="Lima", phones=["+351912345678"],
-                 emails=["ana@example.org"])
+    out = create(
+        core,
+        actor,
+        first_name="Ana",
+        last_name="Lima",
+        phones=["+351912345678"],
+        emails=["ana@example.org"],
+    )
     phone_id = out.phones[0].id
-    patch = validate_input(ContactPatch, {
-        "last_name": None, "city": "Braga",
-        "phones": ["+351912345678", "+351 21 000 0000"],
-    })
+    patch = validate_input(
+        ContactPatch,
+        {
+            "last_name": None,
+            "city": "Braga",
+            "phones": ["+351912345678", "+351 21 000 0000"],
+        },
+    )
     new = core.contacts.apply(actor, UpdateContact(out.id, patch))
     assert new is not None
     assert new.first_name == "Ana" and new.last_name is None and new.city == "Braga"
@@ -110,12 +130,28 @@ def test_update_cannot_take_another_contacts_number(core: Phonelist, actor: Acto
 def test_merge_moves_everything_and_deletes_the_source(core: Phonelist, actor: Actor) -> None:
     core.fields.define(actor, "level", "number")
     core.fields.define(actor, "secret", "text", sensitive=True)
-    target = create(core, actor, first_name="Ana", phones=["+351912345678"],
-                    emails=["a@example.org"], tags=["a"], custom={"level": 1})
-    source = create(core, actor, first_name="Anita", last_name="Lima",
-                    phones=["+351912345679"], emails=["a@example.org", "b@example.org"],
-                    tags=["b"], lists=["l"], custom={"level": 9, "secret": "s3"},
-                    note="from source", city="Porto")
+    target = create(
+        core,
+        actor,
+        first_name="Ana",
+        phones=["+351912345678"],
+        emails=["a@example.org"],
+        tags=["a"],
+        custom={"level": 1},
+    )
+    source = create(
+        core,
+        actor,
+        first_name="Anita",
+        last_name="Lima",
+        phones=["+351912345679"],
+        emails=["a@example.org", "b@example.org"],
+        tags=["b"],
+        lists=["l"],
+        custom={"level": 9, "secret": "s3"},
+        note="from source",
+        city="Porto",
+    )
     merged = core.contacts.apply(actor, MergeContacts(target.id, source.id))
     assert merged is not None
     assert merged.first_name == "Ana" and merged.last_name == "Lima" and merged.city == "Porto"
@@ -156,12 +192,27 @@ def test_custom_fields_are_typed(core: Phonelist, actor: Actor) -> None:
     core.fields.define(actor, "member", "boolean")
     core.fields.define(actor, "tier", "choice", choices=["gold", "silver"])
     core.fields.define(actor, "remark", "text")
-    out = create(core, actor, first_name="C", custom={
-        "size": 2.5, "born": "1990-02-28", "member": True, "tier": "gold", "remark": "ok"})
-    assert out.custom == {"size": 2.5, "born": "1990-02-28", "member": True, "tier": "gold",
-                          "remark": "ok"}
-    for bad in ({"size": "2"}, {"size": True}, {"born": "28/02/1990"}, {"member": "yes"},
-                {"tier": "bronze"}, {"remark": 5}):
+    out = create(
+        core,
+        actor,
+        first_name="C",
+        custom={"size": 2.5, "born": "1990-02-28", "member": True, "tier": "gold", "remark": "ok"},
+    )
+    assert out.custom == {
+        "size": 2.5,
+        "born": "1990-02-28",
+        "member": True,
+        "tier": "gold",
+        "remark": "ok",
+    }
+    for bad in (
+        {"size": "2"},
+        {"size": True},
+        {"born": "28/02/1990"},
+        {"member": "yes"},
+        {"tier": "bronze"},
+        {"remark": 5},
+    ):
         with pytest.raises(ValidationError) as caught:
             create(core, actor, first_name="D", custom=bad)
         assert caught.value.field == f"custom.{next(iter(bad))}"
@@ -172,10 +223,22 @@ def test_custom_fields_are_typed(core: Phonelist, actor: Actor) -> None:
 
 
 def test_search_by_number_email_and_name(core: Phonelist, actor: Actor) -> None:
-    out = create(core, actor, display_name="José da Silva-Lima", phones=["+1 202 555 0143"],
-                 emails=["Jose.Silva@Example.org"])
-    for query in ("(202) 555-0143", "+12025550143", "202.555.0143", "jose.silva@example.org",
-                  "jose", "JOSÉ silva", "lima"):
+    out = create(
+        core,
+        actor,
+        display_name="José da Silva-Lima",
+        phones=["+1 202 555 0143"],
+        emails=["Jose.Silva@Example.org"],
+    )
+    for query in (
+        "(202) 555-0143",
+        "+12025550143",
+        "202.555.0143",
+        "jose.silva@example.org",
+        "jose",
+        "JOSÉ silva",
+        "lima",
+    ):
         assert [c.id for c in core.contacts.search(actor, query).items] == [out.id], query
     assert core.contacts.search(actor, "jose maria").items == []
     with pytest.raises(ValidationError):
@@ -222,14 +285,19 @@ def test_other_workspaces_are_invisible(core: Phonelist, actor: Actor) -> None:
 
 
 def test_every_change_is_audited_without_personal_data(core: Phonelist, actor: Actor) -> None:
-    out = create(core, actor, first_name="Audrey", phones=["+351912345678"],
-                 emails=["audrey@example.org"])
-    core.contacts.apply(actor, UpdateContact(out.id, validate_input(
-        ContactPatch, {"first_name": "Audra"})))
+    out = create(
+        core, actor, first_name="Audrey", phones=["+351912345678"], emails=["audrey@example.org"]
+    )
+    core.contacts.apply(
+        actor, UpdateContact(out.id, validate_input(ContactPatch, {"first_name": "Audra"}))
+    )
     core.contacts.apply(actor, DeleteContact(out.id))
     with core.store.read() as session:
-        events = list(session.scalars(select(AuditEvent).where(
-            AuditEvent.subject_id == out.id).order_by(AuditEvent.id)))
+        events = list(
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.subject_id == out.id).order_by(AuditEvent.id)
+            )
+        )
     assert [e.action for e in events] == ["contact.create", "contact.update", "contact.delete"]
     assert all(e.actor == actor.label for e in events)
     assert events[1].detail == {"fields": ["first_name"]}
@@ -239,8 +307,16 @@ def test_every_change_is_audited_without_personal_data(core: Phonelist, actor: A
 
 
 def test_concurrent_creates_of_one_number_make_one_contact(core: Phonelist, actor: Actor) -> None:
-    formats = ["+351912345678", "+351 912 345 678", "+351-912-345-678", "+351.912.345.678",
-               "+351 91 234 56 78", "(+351) 912345678", "+351 (912) 345-678", "+351912 345 678"]
+    formats = [
+        "+351912345678",
+        "+351 912 345 678",
+        "+351-912-345-678",
+        "+351.912.345.678",
+        "+351 91 234 56 78",
+        "(+351) 912345678",
+        "+351 (912) 345-678",
+        "+351912 345 678",
+    ]
     results: list[object] = []
     barrier = threading.Barrier(len(formats))
 

@@ -27,9 +27,11 @@ def test_round_trip_any_text(text: str) -> None:
 
 def test_ciphertext_is_bound_to_its_row_and_column() -> None:
     blob = KEYRING.encrypt("+351912345678", table="phone_numbers", column="e164", row_id="A")
-    for where in ({"table": "phone_numbers", "column": "e164", "row_id": "B"},
-                  {"table": "phone_numbers", "column": "label", "row_id": "A"},
-                  {"table": "emails", "column": "e164", "row_id": "A"}):
+    for where in (
+        {"table": "phone_numbers", "column": "e164", "row_id": "B"},
+        {"table": "phone_numbers", "column": "label", "row_id": "A"},
+        {"table": "emails", "column": "e164", "row_id": "A"},
+    ):
         with pytest.raises(DecryptionError):
             KEYRING.decrypt(blob, **where)
 

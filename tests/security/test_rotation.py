@@ -20,9 +20,21 @@ def fill(core: Phonelist, actor: Actor, n: int) -> list[ContactOut]:
     core.fields.define(actor, "secret", "text", sensitive=True)
     made = []
     for i in range(n):
-        out = core.contacts.apply(actor, CreateContact(ContactIn.model_validate({
-            "first_name": f"Person{i}", "last_name": "Rot", "phones": [f"+35191234{i:04d}"],
-            "emails": [f"p{i}@example.org"], "custom": {"secret": f"s{i}"}, "note": f"n{i}"})))
+        out = core.contacts.apply(
+            actor,
+            CreateContact(
+                ContactIn.model_validate(
+                    {
+                        "first_name": f"Person{i}",
+                        "last_name": "Rot",
+                        "phones": [f"+35191234{i:04d}"],
+                        "emails": [f"p{i}@example.org"],
+                        "custom": {"secret": f"s{i}"},
+                        "note": f"n{i}",
+                    }
+                )
+            ),
+        )
         assert out is not None
         made.append(out)
     return made
@@ -69,8 +81,12 @@ def test_interrupted_rotation_resumes_to_the_same_result(core: Phonelist, actor:
     assert key_ids(core) == {"k2"}
     assert [core.contacts.get(actor, c.id) for c in before] == before
     with core.store.read() as session:
-        actions = [e.action for e in session.scalars(select(AuditEvent).where(
-            AuditEvent.action.like("keys.%")).order_by(AuditEvent.id))]
+        actions = [
+            e.action
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.action.like("keys.%")).order_by(AuditEvent.id)
+            )
+        ]
     assert actions == ["keys.rotate_start", "keys.rotate_finish"]
 
 

@@ -36,11 +36,27 @@ PEOPLE = [
 def secrets_of(people: list[dict[str, object]]) -> list[bytes]:
     """Every form a reader might search for: E.164, national, digits-only, names, emails."""
     forms = {
-        "+351912345678", "912345678", "912 345 678", "351912345678",
-        "+12025550143", "2025550143", "(202) 555-0143", "12025550143",
-        "+447911123456", "07911123456", "7911123456", "447911123456", "07911 123456",
-        "Zebulon", "Quarrington", "zebulon.quarrington@example.org", "XQ7788123",
-        "Wexfordshire", "Philippa", "Grimsdottir", "pgrimsdottir@example.net",
+        "+351912345678",
+        "912345678",
+        "912 345 678",
+        "351912345678",
+        "+12025550143",
+        "2025550143",
+        "(202) 555-0143",
+        "12025550143",
+        "+447911123456",
+        "07911123456",
+        "7911123456",
+        "447911123456",
+        "07911 123456",
+        "Zebulon",
+        "Quarrington",
+        "zebulon.quarrington@example.org",
+        "XQ7788123",
+        "Wexfordshire",
+        "Philippa",
+        "Grimsdottir",
+        "pgrimsdottir@example.net",
         "Zebulon Quarrington",
     }
     encoded = set()
@@ -58,8 +74,13 @@ def fill(core: Phonelist, actor: Actor) -> None:
     assert first is not None
     core.contacts.apply(actor, AddNote(first.id, "Called Zebulon about Grimsdottir"))
     # An edit writes new ciphertexts; the old ones must not leave clear text behind either.
-    core.contacts.apply(actor, UpdateContact(first.id, ContactPatch.model_validate(
-        {"last_name": "Quarrington", "phones": ["+351912345678"]})))
+    core.contacts.apply(
+        actor,
+        UpdateContact(
+            first.id,
+            ContactPatch.model_validate({"last_name": "Quarrington", "phones": ["+351912345678"]}),
+        ),
+    )
 
 
 def hits(blob: bytes, needles: list[bytes]) -> list[bytes]:
@@ -94,7 +115,8 @@ def test_pg_dump_holds_no_personal_data(
     url = make_url(settings.resolved_database_url).set(drivername="postgresql")
     dump = subprocess.run(
         [pg_dump, "--no-owner", "--dbname", url.render_as_string(hide_password=False)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     ).stdout
     assert b"COPY public.contacts" in dump
     assert hits(dump, secrets_of(PEOPLE)) == []

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as default
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -41,6 +42,7 @@ _HTTP_MESSAGES = {
     413: "the request body is too large",
 }
 _LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
+_MAX_PART = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +51,8 @@ class Problem:
     code: str
     message: str
     field: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] = default(default_factory=dict)
+    headers: dict[str, str] = default(default_factory=dict)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -95,12 +97,17 @@ def log_unexpected(exc: BaseException, where: str) -> None:
 
 
 def field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
-    """``("body", "phones", 0, "number")`` -> ``phones[0].number``."""
-    parts = list(loc)
+    """``("body", "phones", 0, "number")`` -> ``phones[0].number``.
+
+    Parts can be input (the keys of ``custom``), so long ones are cut short.
+    """
+    parts = [p for p in loc if p != "[key]"]
     if parts and parts[0] in _LOCATIONS:
         parts = parts[1:]
     text = ""
     for part in parts:
+        if isinstance(part, str) and len(part) > _MAX_PART:
+            part = part[:_MAX_PART] + "…"
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 

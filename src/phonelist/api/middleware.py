@@ -98,7 +98,10 @@ class BodyLimit:
 
 
 class SecurityHeaders:
-    """Security headers on every response; HSTS only when the site is served over HTTPS."""
+    """Security headers on every response; HSTS only when the site is served over HTTPS.
+
+    Everything but the static files is also marked ``no-store``: it may hold personal data.
+    """
 
     def __init__(self, app: ASGIApp, *, hsts: bool, docs_path: str) -> None:
         self.app = app
@@ -110,6 +113,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         policy = DOCS_CSP if scope["path"] == self.docs_path else CSP
+        cacheable = scope["path"].startswith("/static/")
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -118,6 +122,8 @@ class SecurityHeaders:
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
                 headers["X-Frame-Options"] = "DENY"
+                if not cacheable:  # pages and API answers may hold personal data
+                    headers.setdefault("Cache-Control", "no-store")
                 if self.hsts:
                     headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
             await send(message)
@@ -151,14 +157,22 @@ class AccessLog:
         try:
             await self.app(scope, receive, tracked)
         finally:
-            route = scope.get("route")
             access_logger.info(
                 "%s %s %d %.1fms",
                 scope["method"],
-                getattr(route, "path", None) or "(no route)",
+                _template(scope, status),
                 status,
                 (time.perf_counter() - started) * 1000,
             )
+
+
+def _template(scope: Scope, status: int) -> str:
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str):
+        return path
+    # Without an API route: the OpenAPI and docs pages and static files answer 2xx, and their
+    # paths are our own names; any other path is the client's text, not logged.
+    return str(scope["path"]) if 200 <= status < 300 else "(unmatched)"
 
 
 class LastResort:
@@ -186,8 +200,7 @@ class LastResort:
         try:
             await self.app(scope, receive, tracked)
         except Exception as exc:
-            route = scope.get("route")
-            log_unexpected(exc, f"{scope['method']} {getattr(route, 'path', '(no route)')}")
+            log_unexpected(exc, f"{scope['method']} {_template(scope, 500)}")
             if started:
                 return  # too late to answer; the server closes the unfinished response
             await self.render(Request(scope), exc)(scope, receive, send)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
@@ -30,7 +31,9 @@ _STRICT = ConfigDict(extra="forbid", strict=True)
 
 class ContactPage(BaseModel):
     items: list[ContactOut]
-    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null at the end")
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null at the end"
+    )
 
 
 class SearchResult(BaseModel):
@@ -71,12 +74,7 @@ class FieldOut(BaseModel):
 
     @classmethod
     def of(cls, definition: FieldDefinition) -> FieldOut:
-        return cls(
-            name=definition.name,
-            type=definition.type,
-            choices=definition.choices,
-            sensitive=definition.sensitive,
-        )
+        return cls(**asdict(definition))
 
 
 class TokenIn(BaseModel):
@@ -101,17 +99,7 @@ class TokenOut(BaseModel):
 
     @classmethod
     def of(cls, info: TokenInfo) -> TokenOut:
-        return cls(
-            id=info.id,
-            name=info.name,
-            role=info.role,
-            prefix=info.prefix,
-            created_by=info.created_by,
-            created_at=info.created_at,
-            expires_at=info.expires_at,
-            last_used_at=info.last_used_at,
-            revoked_at=info.revoked_at,
-        )
+        return cls(**asdict(info))
 
 
 class TokenCreated(TokenOut):

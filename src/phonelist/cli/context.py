@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,8 +15,6 @@ from phonelist.core import Phonelist
 from phonelist.errors import ConfigError
 
 __all__ = ["CliState", "open_core", "settings_of"]
-
-DATA_DIR_ENV = "PHONELIST_DATA_DIR"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,17 +30,7 @@ def settings_of(ctx: typer.Context) -> Settings:
     data_dir = state.data_dir if isinstance(state, CliState) else None
     if data_dir is None:
         return load_settings()
-    # The config file is looked for in the data directory named by the environment, so the
-    # override must be visible there too while the settings are read.
-    previous = os.environ.get(DATA_DIR_ENV)
-    os.environ[DATA_DIR_ENV] = str(data_dir)
-    try:
-        return load_settings(data_dir=data_dir)
-    finally:
-        if previous is None:
-            del os.environ[DATA_DIR_ENV]
-        else:
-            os.environ[DATA_DIR_ENV] = previous
+    return load_settings(data_dir=data_dir)
 
 
 def require_initialized(settings: Settings) -> None:

@@ -76,7 +76,10 @@ class FieldService:
             if not choices:
                 raise ValidationError("a choice field needs at least one choice", field="choices")
             for choice in choices:
-                plain_text(choice)
+                try:
+                    plain_text(choice)
+                except ValueError as exc:
+                    raise ValidationError(f"choices: {exc}", field="choices") from exc
         elif choices:
             raise ValidationError("only choice fields take choices", field="choices")
         with self.store.write() as session:

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from phonelist.contacts import codec
-from phonelist.contacts.schemas import ContactOut
+from phonelist.contacts.schemas import ContactOut, plain_text
 from phonelist.errors import NotFound, ValidationError
 from phonelist.numbers import NormalizedNumber, normalize
 from phonelist.security.crypto import Keyring
@@ -30,7 +30,14 @@ from phonelist.store.models import (
     Workspace,
 )
 
-__all__ = ["MAX_PAGE", "ContactQueries", "Page", "load_contact", "workspace_of"]
+__all__ = [
+    "MAX_PAGE",
+    "ContactQueries",
+    "Page",
+    "check_name",
+    "load_contact",
+    "workspace_of",
+]
 
 MAX_PAGE = 500
 _ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
@@ -68,6 +75,8 @@ def load_options() -> list[Any]:
 
 def load_contact(session: Session, actor: Actor, contact_id: str) -> Contact:
     """The actor's workspace's contact with its collections, or NotFound."""
+    if not _ID.fullmatch(contact_id):
+        raise NotFound(f"no contact with id {contact_id!r}", field="id")
     contact = session.scalar(
         select(Contact)
         .where(Contact.id == contact_id, Contact.workspace_id == actor.workspace_id)
@@ -108,8 +117,10 @@ class ContactQueries:
     ) -> Page:
         """Contacts in id (creation) order; ``cursor`` comes from the previous page."""
         actor.require(Permission.CONTACTS_READ)
-        if not 1 <= limit <= MAX_PAGE:
-            raise ValidationError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+        _check_limit(limit)
+        for field, value in (("status", status), ("tag", tag), ("list", list_name)):
+            if value is not None:
+                check_name(value, field, 100)
         query = select(Contact).where(Contact.workspace_id == actor.workspace_id)
         if cursor:
             query = query.where(Contact.id > _decode_cursor(cursor))
@@ -139,9 +150,8 @@ class ContactQueries:
     def search(self, actor: Actor, text: str, *, limit: int = 50) -> Page:
         """Find by phone number (any format), email, or name words (all must match)."""
         actor.require(Permission.CONTACTS_READ)
-        text = text.strip()
-        if not text or len(text) > 200:
-            raise ValidationError("search text must have 1 to 200 characters", field="q")
+        _check_limit(limit)
+        text = check_name(text.strip(), "q", 200)
         with self.store.read() as session:
             region = workspace_of(session, actor.workspace_id).default_region
         ws = actor.workspace_id
@@ -194,6 +204,21 @@ class ContactQueries:
         actor.require(Permission.CONTACTS_READ)
         with self.store.read() as session:
             return list(workspace_of(session, actor.workspace_id).statuses)
+
+
+def check_name(value: str, field: str, max_length: int) -> str:
+    """A short single-line text (tag, list, filter, search): 1 to max_length, no control chars."""
+    if not 1 <= len(value) <= max_length:
+        raise ValidationError(f"{field} must have 1 to {max_length} characters", field=field)
+    try:
+        return plain_text(value)
+    except ValueError as exc:
+        raise ValidationError(f"{field}: {exc}", field=field) from exc
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
 
 
 def _as_number(text: str, region: str) -> NormalizedNumber | None:

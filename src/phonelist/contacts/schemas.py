@@ -262,5 +262,9 @@ def validate_input(model: type[M], data: Any) -> M:
 def _path(loc: tuple[int | str, ...]) -> str:
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            name = part if len(part) <= 64 else part[:61] + "..."  # keys can be user text
+            text += f".{name}" if text else name
     return text

@@ -29,7 +29,14 @@ from phonelist.contacts.commands import (
     UpdateContact,
 )
 from phonelist.contacts.fields import check_value, decode_value, encode_value, load_fields
-from phonelist.contacts.queries import MAX_PAGE, ContactQueries, Page, load_contact, workspace_of
+from phonelist.contacts.queries import (
+    MAX_PAGE,
+    ContactQueries,
+    Page,
+    check_name,
+    load_contact,
+    workspace_of,
+)
 from phonelist.contacts.schemas import (
     ContactIn,
     ContactOut,
@@ -98,19 +105,23 @@ class ContactService(ContactQueries):
                 case MergeContacts(target_id, source_id):
                     contact = self._merge(session, actor, target_id, source_id)
                 case TagContact(contact_id, tags):
+                    _check_names(tags, "tags", 64)
                     contact = load_contact(session, actor, contact_id)
                     added = self._add_tags(session, contact, tags)
                     _touch(session, actor, contact, "contact.tag", {"tags": added})
                 case UntagContact(contact_id, tags):
+                    _check_names(tags, "tags", 64)
                     contact = load_contact(session, actor, contact_id)
                     removed = [t.tag.name for t in contact.tag_links if t.tag.name in tags]
                     contact.tag_links = [t for t in contact.tag_links if t.tag.name not in tags]
                     _touch(session, actor, contact, "contact.untag", {"tags": removed})
                 case AddToLists(contact_id, lists):
+                    _check_names(lists, "lists", 100)
                     contact = load_contact(session, actor, contact_id)
                     added = self._add_lists(session, contact, lists)
                     _touch(session, actor, contact, "contact.list_add", {"lists": added})
                 case RemoveFromLists(contact_id, lists):
+                    _check_names(lists, "lists", 100)
                     contact = load_contact(session, actor, contact_id)
                     removed = [
                         m.contact_list.name
@@ -491,6 +502,13 @@ def _normalize_all(phones: list[PhoneIn], region: str) -> list[NormalizedNumber]
 def _check_primary(items: list[PhoneIn] | list[EmailIn], field: str) -> None:
     if sum(1 for item in items if item.primary) > 1:
         raise ValidationError(f"only one of {field} can be primary", field=field)
+
+
+def _check_names(names: tuple[str, ...], field: str, max_length: int) -> None:
+    if not names:
+        raise ValidationError(f"give at least one of {field}", field=field)
+    for name in names:
+        check_name(name, field, max_length)
 
 
 def _python_value(value: CustomValue, keyring: Keyring) -> Any:

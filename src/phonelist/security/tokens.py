@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from phonelist.store.models import ApiToken
 __all__ = ["TOKEN_PREFIX", "TokenInfo", "TokenService"]
 
 TOKEN_PREFIX = "pl_"  # noqa: S105 (a prefix, not a secret)
+_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 _LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 _ROLE_RANK = {Role.VIEWER: 0, Role.AGENT: 1, Role.EDITOR: 2, Role.ADMIN: 3, Role.OWNER: 4}
 
@@ -104,6 +106,8 @@ class TokenService:
 
     def revoke(self, actor: Actor, token_id: str) -> TokenInfo:
         actor.require(Permission.TOKENS_MANAGE)
+        if not _ID.fullmatch(token_id):
+            raise NotFound(f"no token with id {token_id!r}", field="id")
         with self.store.write() as session:
             row = session.scalar(
                 select(ApiToken).where(

@@ -68,6 +68,8 @@ class UserService:
             )
 
     def sign_in(self, workspace_id: int, username: str, password: str) -> Actor:
+        if not _is_text(username, 254) or not _is_text(password, 1024):
+            raise AuthenticationError("wrong username or password")
         with self.store.read() as session:
             user = session.scalar(
                 select(User).where(User.workspace_id == workspace_id, User.username == username)
@@ -99,7 +101,30 @@ class UserService:
             raise AuthenticationError("wrong username or password")
         return actor
 
+    def actor_of(self, workspace_id: int, user_id: str) -> tuple[Actor, str] | None:
+        """The current actor and username for a signed-in user, or None if gone or disabled.
+
+        Called on every web request, so a disabled account or a changed role takes effect at
+        once rather than at the next sign-in.
+        """
+        if not (0 < len(user_id) <= 26 and user_id.isalnum()):
+            return None
+        with self.store.read() as session:
+            user = session.get(User, user_id)
+            if user is None or user.workspace_id != workspace_id or user.disabled_at is not None:
+                return None
+            actor = Actor(workspace_id=workspace_id, role=Role(user.role), kind="user", ref=user.id)
+            return actor, user.username
+
     def username_of(self, actor: Actor) -> str:
         with self.store.read() as session:
             user = session.get(User, actor.ref)
             return user.username if user is not None else actor.label
+
+
+def _is_text(value: str, max_length: int) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return 0 < len(value) <= max_length

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from phonelist.errors import StoreError
+from phonelist.errors import StoreError, ValidationError
 
 __all__ = ["Store", "UniqueViolation", "build_engine"]
 
@@ -100,6 +100,8 @@ def _converted() -> Iterator[None]:
         raise StoreError(f"the database is unavailable or busy: {_first_line(exc)}") from exc
     except (DBAPIError, SQLAlchemyError) as exc:
         raise StoreError(f"database error: {_first_line(exc)}") from exc
+    except UnicodeEncodeError as exc:  # lone surrogates that no validator caught
+        raise ValidationError("text is not valid Unicode (invalid UTF-8)") from exc
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:

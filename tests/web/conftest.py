@@ -1,0 +1,17 @@
+"""A browser-like client (cookies kept, redirects not followed) over a fresh core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from phonelist import Phonelist
+from tests.api.client import TestClient, client_for
+
+
+@pytest.fixture
+def browser(core: Phonelist) -> Iterator[TestClient]:
+    with client_for(core) as client:
+        client.follow_redirects = False
+        yield client
