@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,9 +56,20 @@ def settings(tmp_path: Path, backend: str, postgres_url: str | None) -> Settings
     return load_settings(data_dir=tmp_path / "data", database_url=database_url)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One initialised SQLite data directory, copied for each test (init costs ~0.5 s)."""
+    data_dir = tmp_path_factory.mktemp("template") / "data"
+    initialize(load_settings(data_dir=data_dir), owner_password=OWNER_PASSWORD)
+    return data_dir
+
+
 @pytest.fixture
-def core(settings: Settings) -> Iterator[Phonelist]:
-    initialize(settings, owner_password=OWNER_PASSWORD)
+def core(settings: Settings, backend: str, sqlite_template: Path) -> Iterator[Phonelist]:
+    if backend == "sqlite" and not settings.data_dir.exists():
+        shutil.copytree(sqlite_template, settings.data_dir)  # keeps the 0600/0700 modes
+    else:
+        initialize(settings, owner_password=OWNER_PASSWORD)
     with Phonelist.open(settings) as opened:
         yield opened
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from phonelist.api.deps import ActorDep, CoreDep
 from phonelist.api.routing import api_router
-from phonelist.api.schemas import FieldIn, FieldOut, TokenCreated, TokenIn, TokenOut
+from phonelist.api.schemas import (
+    FieldIn,
+    FieldOut,
+    StatusesBody,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
+)
 
 __all__ = ["router"]
 
@@ -42,3 +49,15 @@ def create_token(body: TokenIn, core: CoreDep, actor: ActorDep) -> TokenCreated:
 def revoke_token(token_id: str, core: CoreDep, actor: ActorDep) -> TokenOut:
     """Revoke a token: it stops working at once, and stays listed with ``revoked_at``."""
     return TokenOut.of(core.tokens.revoke(actor, token_id))
+
+
+@router.get("/statuses", response_model=StatusesBody, tags=["statuses"])
+def list_statuses(core: CoreDep, actor: ActorDep) -> StatusesBody:
+    """The workspace's contact statuses; new contacts get the first."""
+    return StatusesBody(statuses=core.contacts.statuses(actor))
+
+
+@router.put("/statuses", response_model=StatusesBody, tags=["statuses"])
+def set_statuses(body: StatusesBody, core: CoreDep, actor: ActorDep) -> StatusesBody:
+    """Replace the statuses; one still held by a contact cannot be removed (409)."""
+    return StatusesBody(statuses=core.contacts.set_statuses(actor, body.statuses))

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from phonelist.contacts.fields import FieldDefinition
 from phonelist.contacts.schemas import ContactOut, NoteText, TagName
@@ -20,6 +20,7 @@ __all__ = [
     "MergeIn",
     "NoteIn",
     "SearchResult",
+    "StatusesBody",
     "TagsIn",
     "TokenCreated",
     "TokenIn",
@@ -104,3 +105,8 @@ class TokenOut(BaseModel):
 
 class TokenCreated(TokenOut):
     secret: str = Field(description="The token itself; shown this once and never again")
+
+
+class StatusesBody(BaseModel):
+    model_config = _STRICT
+    statuses: list[Annotated[str, StringConstraints(max_length=32)]] = Field(max_length=50)

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from phonelist import __version__
-from phonelist.cli import contacts, fields, keys, system, tokens
+from phonelist.cli import contacts, fields, keys, statuses, system, tokens
 from phonelist.cli.context import CliState
 from phonelist.cli.output import EXIT_CODES
 
@@ -76,6 +76,7 @@ app.add_typer(contacts.app)
 app.add_typer(tokens.app)
 app.add_typer(fields.app)
 app.add_typer(keys.app)
+app.add_typer(statuses.app)
 
 
 def main() -> None:
