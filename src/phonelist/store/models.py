@@ -26,6 +26,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -36,16 +37,21 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "ConsentRecord",
     "Contact",
     "ContactList",
     "ContactTag",
     "CustomField",
     "CustomValue",
     "Email",
+    "ImportJob",
+    "ImportReject",
+    "LineLookup",
     "ListMember",
     "NameToken",
     "Note",
     "PhoneNumber",
+    "Suppression",
     "Tag",
     "User",
     "Workspace",
@@ -328,3 +334,120 @@ class AuditEvent(Base):
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ImportJob(Base):
+    """One import of one file: its options, how far it got, and what it counted.
+
+    ``rows_committed`` moves forward in the same transaction as the rows it counts, so an
+    interrupted import resumes exactly after the last committed batch.
+    """
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    actor: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    file_size: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(16))
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    rows_committed: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
+class ImportReject(Base):
+    """A row an import could not use; the raw value is sealed (it may be personal data)."""
+
+    __tablename__ = "import_rejects"
+
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    row_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    column: Mapped[str | None] = mapped_column(String(255))
+    raw_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reason: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(String(300))
+
+
+class Suppression(Base):
+    """A number that must not be contacted, and why (COMPLIANCE.md D1-D5, O7, P2).
+
+    Keyed on the number's blind index; never hard-deleted: lifting one sets ``lifted_at``.
+    ``e164_enc`` is empty for erased persons, whose number survives only as the keyed hash.
+    """
+
+    __tablename__ = "suppressions"
+    __table_args__ = (Index(None, "workspace_id", "e164_index"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    e164_index: Mapped[bytes] = mapped_column(LargeBinary(16))
+    e164_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    import_job_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    lifted_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class ConsentRecord(Base):
+    """Evidence of one consent event, in the shape COMPLIANCE.md C2 asks for. Append-only.
+
+    Imports store the evidence columns of a file here; the consent issue builds the ledger
+    (hash chain, derived state) on these records.
+    """
+
+    __tablename__ = "consent_records"
+    __table_args__ = (Index(None, "workspace_id", "e164_index"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    e164_index: Mapped[bytes] = mapped_column(LargeBinary(16))
+    e164_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    channel: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(16))  # grant | revoke
+    occurred_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    method: Mapped[str] = mapped_column(String(32))
+    affirmative_action: Mapped[str | None] = mapped_column(String(300))
+    disclosure_text: Mapped[str | None] = mapped_column(Text)
+    disclosure_version: Mapped[str | None] = mapped_column(String(64))
+    disclosure_hash: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    source_url: Mapped[str | None] = mapped_column(String(500))
+    form_id: Mapped[str | None] = mapped_column(String(100))
+    ip_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    user_agent_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    actor: Mapped[str] = mapped_column(String(100))
+    evidence_ref: Mapped[str | None] = mapped_column(String(500))
+    import_job_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    basis: Mapped[str | None] = mapped_column(String(64))
+
+
+class LineLookup(Base):
+    """A cached live line check (e.g. Twilio Lookup), with the date it was made."""
+
+    __tablename__ = "line_lookups"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    e164_index: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    line_type: Mapped[str | None] = mapped_column(String(32))
+    carrier: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool | None] = mapped_column(Boolean)
+    reassigned_since: Mapped[dt.date | None] = mapped_column(Date)
+    reassigned: Mapped[bool | None] = mapped_column(Boolean)
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
