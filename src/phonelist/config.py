@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         default=False, description="Mark session cookies Secure (set when served over HTTPS)"
     )
     max_request_bytes: int = Field(default=2_000_000, ge=1024)
+    max_upload_bytes: int = Field(
+        default=500_000_000, ge=1024, description="Largest file accepted by POST /api/v1/imports"
+    )
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     log_level: str = "info"
 

@@ -13,6 +13,7 @@ from phonelist.config import Settings
 from phonelist.contacts.fields import FieldService
 from phonelist.contacts.service import ContactService
 from phonelist.errors import ConfigError
+from phonelist.imports.service import ImportService
 from phonelist.security.crypto import Keyring, load_keyring, load_or_create_session_secret
 from phonelist.security.permissions import Actor, Role
 from phonelist.security.rotation import KeyRotation
@@ -33,6 +34,7 @@ class Phonelist:
     keyring: Keyring
     contacts: ContactService
     fields: FieldService
+    imports: ImportService
     tokens: TokenService
     users: UserService
     session_secret: bytes
@@ -50,12 +52,15 @@ class Phonelist:
             upgrade(engine)
         elif current_revision(engine) != head_revision():
             raise ConfigError("the database schema is not current: run 'phonelist init'")
+        contacts = ContactService(store, keyring)
+        fields = FieldService(store)
         return cls(
             settings=settings,
             store=store,
             keyring=keyring,
-            contacts=ContactService(store, keyring),
-            fields=FieldService(store),
+            contacts=contacts,
+            fields=fields,
+            imports=ImportService(store, keyring, contacts, fields),
             tokens=TokenService(store),
             users=UserService(store),
             session_secret=load_or_create_session_secret(keys_dir),
@@ -65,6 +70,7 @@ class Phonelist:
         return KeyRotation(self.store, self.settings.resolved_keys_dir, self.keyring)
 
     def close(self) -> None:
+        self.imports.shutdown()
         self.store.dispose()
 
     def __enter__(self) -> Phonelist:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from phonelist import __version__, web
-from phonelist.api import admin, contacts, health
+from phonelist.api import admin, contacts, exports, health, imports
 from phonelist.api.errors import json_error, problem_of
 from phonelist.api.middleware import AccessLog, BodyLimit, LastResort, SecurityHeaders
 from phonelist.api.routing import API_PREFIX
@@ -40,6 +40,8 @@ def create_app(core: Phonelist) -> FastAPI:
 
     app.include_router(contacts.router)
     app.include_router(admin.router)
+    app.include_router(imports.router)
+    app.include_router(exports.router)
     app.include_router(health.router)
     app.include_router(web.router)
     app.mount("/static", web.static_files(), name="static")
@@ -57,7 +59,12 @@ def create_app(core: Phonelist) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, render=render_error)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_request_bytes,
+        render=render_error,
+        uploads=(f"{API_PREFIX}/imports", settings.max_upload_bytes),
+    )
     app.add_middleware(LastResort, render=render_error)
     app.add_middleware(AccessLog)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies, docs_path=DOCS_PATH)

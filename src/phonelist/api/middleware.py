@@ -57,17 +57,31 @@ class BodyTooLarge(HTTPException):
 class BodyLimit:
     """Refuse bodies over ``max_bytes``: by Content-Length up front, and while streaming."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, render: ErrorRenderer) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        render: ErrorRenderer,
+        uploads: tuple[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.render = render
+        self.uploads = uploads  # (path prefix, larger limit) for file uploads
+
+    def limit_for(self, path: str) -> int:
+        if self.uploads is not None and path.startswith(self.uploads[0]):
+            return self.uploads[1]
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope["path"])
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self.render(Request(scope), BodyTooLarge())(scope, receive, send)
             return
         received = 0
@@ -77,7 +91,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge()
             return message
 

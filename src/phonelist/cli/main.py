@@ -14,8 +14,9 @@ from typing import Annotated
 import typer
 
 from phonelist import __version__
-from phonelist.cli import contacts, fields, keys, statuses, system, tokens
+from phonelist.cli import contacts, fields, imports, keys, statuses, system, tokens
 from phonelist.cli.context import CliState
+from phonelist.cli.export import export
 from phonelist.cli.output import EXIT_CODES
 
 __all__ = ["app", "main"]
@@ -72,11 +73,14 @@ def root(
 app.command("init")(system.init)
 app.command("serve")(system.serve)
 app.command("search")(contacts.search)
+app.command("export")(export)
+app.command("import")(imports.run_import)
 app.add_typer(contacts.app)
 app.add_typer(tokens.app)
 app.add_typer(fields.app)
 app.add_typer(keys.app)
 app.add_typer(statuses.app)
+app.add_typer(imports.app)
 
 
 def main() -> None:

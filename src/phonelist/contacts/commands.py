@@ -7,8 +7,10 @@ writes and records the audit event in one transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from phonelist.contacts.bulk import NewContact
 from phonelist.contacts.schemas import ContactIn, ContactPatch
 
 __all__ = [
@@ -16,6 +18,7 @@ __all__ = [
     "AddToLists",
     "Command",
     "CreateContact",
+    "CreateMany",
     "DeleteContact",
     "MergeContacts",
     "RemoveFromLists",
@@ -28,6 +31,14 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class CreateContact:
     data: ContactIn
+
+
+@dataclass(frozen=True, slots=True)
+class CreateMany:
+    """Many validated, de-duplicated contacts at once (imports); one audit event."""
+
+    contacts: tuple[NewContact, ...]
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,7 @@ class AddNote:
 
 Command = (
     CreateContact
+    | CreateMany
     | UpdateContact
     | DeleteContact
     | MergeContacts

@@ -105,6 +105,11 @@ class ContactQueries:
         with self.store.read() as session:
             return codec.to_out(self.keyring, load_contact(session, actor, contact_id))
 
+    def get_in(self, session: Session, actor: Actor, contact_id: str) -> ContactOut:
+        """Read a contact inside the caller's transaction."""
+        actor.require(Permission.CONTACTS_READ)
+        return codec.to_out(self.keyring, load_contact(session, actor, contact_id))
+
     def page(
         self,
         actor: Actor,

@@ -34,6 +34,9 @@ __all__ = [
     "NoteOut",
     "PhoneIn",
     "PhoneOut",
+    "email_address",
+    "iana_time_zone",
+    "iso_country",
     "plain_text",
     "validate_input",
 ]
@@ -63,20 +66,20 @@ def multiline_text(value: str) -> str:
     return value
 
 
-def _email(value: str) -> str:
+def email_address(value: str) -> str:
     local, at, domain = value.rpartition("@")
     if not at or not local or not domain or "." not in domain or any(c.isspace() for c in value):
         raise ValueError("not an email address (expected name@example.org)")
     return value
 
 
-def _country(value: str) -> str:
+def iso_country(value: str) -> str:
     if value not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError("country must be an upper-case ISO 3166 alpha-2 code such as US or PT")
     return value
 
 
-def _time_zone(value: str) -> str:
+def iana_time_zone(value: str) -> str:
     if value not in _TIME_ZONES:
         raise ValueError("time_zone must be an IANA zone such as Europe/Lisbon")
     return value
@@ -98,10 +101,13 @@ NoteText = Annotated[
     str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(multiline_text)
 ]
 EmailText = Annotated[
-    str, StringConstraints(max_length=254), AfterValidator(plain_text), AfterValidator(_email)
+    str,
+    StringConstraints(max_length=254),
+    AfterValidator(plain_text),
+    AfterValidator(email_address),
 ]
-Country = Annotated[str, AfterValidator(_country)]
-TimeZone = Annotated[str, AfterValidator(_time_zone)]
+Country = Annotated[str, AfterValidator(iso_country)]
+TimeZone = Annotated[str, AfterValidator(iana_time_zone)]
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
 

@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 from phonelist.audit import record
 from phonelist.clock import utcnow
 from phonelist.contacts import codec
+from phonelist.contacts.bulk import create_many
 from phonelist.contacts.commands import (
     AddNote,
     AddToLists,
     Command,
     CreateContact,
+    CreateMany,
     DeleteContact,
     MergeContacts,
     RemoveFromLists,
@@ -76,12 +78,7 @@ class ContactService(ContactQueries):
     # -- the write path ---------------------------------------------------------------------
     def apply(self, actor: Actor, command: Command) -> ContactOut | None:
         """Apply one command; returns the contact as it now is (None after a delete)."""
-        needed = (
-            Permission.CONTACTS_DELETE
-            if isinstance(command, DeleteContact | MergeContacts)
-            else Permission.CONTACTS_WRITE
-        )
-        actor.require(needed)
+        _require_for(actor, command)
         try:
             return self._apply_once(actor, command)
         except UniqueViolation:
@@ -94,52 +91,63 @@ class ContactService(ContactQueries):
 
     def _apply_once(self, actor: Actor, command: Command) -> ContactOut | None:
         with self.store.write() as session:
-            match command:
-                case CreateContact(data):
-                    contact = self._create(session, actor, data)
-                case UpdateContact(contact_id, patch):
-                    contact = self._update(session, actor, contact_id, patch)
-                case DeleteContact(contact_id):
-                    self._delete(session, actor, contact_id)
-                    return None
-                case MergeContacts(target_id, source_id):
-                    contact = self._merge(session, actor, target_id, source_id)
-                case TagContact(contact_id, tags):
-                    _check_names(tags, "tags", 64)
-                    contact = load_contact(session, actor, contact_id)
-                    added = self._add_tags(session, contact, tags)
-                    _touch(session, actor, contact, "contact.tag", {"tags": added})
-                case UntagContact(contact_id, tags):
-                    _check_names(tags, "tags", 64)
-                    contact = load_contact(session, actor, contact_id)
-                    removed = [t.tag.name for t in contact.tag_links if t.tag.name in tags]
-                    contact.tag_links = [t for t in contact.tag_links if t.tag.name not in tags]
-                    _touch(session, actor, contact, "contact.untag", {"tags": removed})
-                case AddToLists(contact_id, lists):
-                    _check_names(lists, "lists", 100)
-                    contact = load_contact(session, actor, contact_id)
-                    added = self._add_lists(session, contact, lists)
-                    _touch(session, actor, contact, "contact.list_add", {"lists": added})
-                case RemoveFromLists(contact_id, lists):
-                    _check_names(lists, "lists", 100)
-                    contact = load_contact(session, actor, contact_id)
-                    removed = [
-                        m.contact_list.name
-                        for m in contact.list_links
-                        if m.contact_list.name in lists
-                    ]
-                    contact.list_links = [
-                        m for m in contact.list_links if m.contact_list.name not in lists
-                    ]
-                    _touch(session, actor, contact, "contact.list_remove", {"lists": removed})
-                case AddNote(contact_id, body):
-                    contact = load_contact(session, actor, contact_id)
-                    self._add_note(contact, actor, body)
-                    _touch(session, actor, contact, "contact.note", {})
+            contact = self.apply_in(session, actor, command)
+            if contact is None:
+                return None
             session.flush()
             session.expire(contact)
-            reloaded = load_contact(session, actor, contact.id)
-            return codec.to_out(self.keyring, reloaded)
+            return codec.to_out(self.keyring, load_contact(session, actor, contact.id))
+
+    def apply_in(self, session: Session, actor: Actor, command: Command) -> Contact | None:
+        """Apply one command inside the caller's write transaction (the importer's batches).
+
+        The caller commits or rolls back; the audit event is part of the same transaction.
+        """
+        _require_for(actor, command)
+        match command:
+            case CreateContact(data):
+                contact = self._create(session, actor, data)
+            case CreateMany(contacts, detail):
+                create_many(session, self.keyring, actor, contacts, detail=detail)
+                return None
+            case UpdateContact(contact_id, patch):
+                contact = self._update(session, actor, contact_id, patch)
+            case DeleteContact(contact_id):
+                self._delete(session, actor, contact_id)
+                return None
+            case MergeContacts(target_id, source_id):
+                contact = self._merge(session, actor, target_id, source_id)
+            case TagContact(contact_id, tags):
+                _check_names(tags, "tags", 64)
+                contact = load_contact(session, actor, contact_id)
+                added = self._add_tags(session, contact, tags)
+                _touch(session, actor, contact, "contact.tag", {"tags": added})
+            case UntagContact(contact_id, tags):
+                _check_names(tags, "tags", 64)
+                contact = load_contact(session, actor, contact_id)
+                removed = [t.tag.name for t in contact.tag_links if t.tag.name in tags]
+                contact.tag_links = [t for t in contact.tag_links if t.tag.name not in tags]
+                _touch(session, actor, contact, "contact.untag", {"tags": removed})
+            case AddToLists(contact_id, lists):
+                _check_names(lists, "lists", 100)
+                contact = load_contact(session, actor, contact_id)
+                added = self._add_lists(session, contact, lists)
+                _touch(session, actor, contact, "contact.list_add", {"lists": added})
+            case RemoveFromLists(contact_id, lists):
+                _check_names(lists, "lists", 100)
+                contact = load_contact(session, actor, contact_id)
+                removed = [
+                    m.contact_list.name for m in contact.list_links if m.contact_list.name in lists
+                ]
+                contact.list_links = [
+                    m for m in contact.list_links if m.contact_list.name not in lists
+                ]
+                _touch(session, actor, contact, "contact.list_remove", {"lists": removed})
+            case AddNote(contact_id, body):
+                contact = load_contact(session, actor, contact_id)
+                self._add_note(contact, actor, body)
+                _touch(session, actor, contact, "contact.note", {})
+        return contact
 
     def _create(self, session: Session, actor: Actor, data: ContactIn) -> Contact:
         workspace = workspace_of(session, actor.workspace_id)
@@ -464,6 +472,11 @@ class ContactService(ContactQueries):
                 {"statuses": cleaned},
             )
             return cleaned
+
+
+def _require_for(actor: Actor, command: Command) -> None:
+    destructive = isinstance(command, DeleteContact | MergeContacts)
+    actor.require(Permission.CONTACTS_DELETE if destructive else Permission.CONTACTS_WRITE)
 
 
 def _touch(

@@ -1,44 +1,20 @@
-"""Normalise a typed number to E.164 with ``phonenumbers``.
+"""Normalise a typed number to E.164 for a contact, or say why it cannot be.
 
-This is the boundary where phonenumbers' errors become :class:`ValidationError`. The numbers
-issue replaces it with full number intelligence (carrier, time zones, spreadsheet damage).
+A thin rule over :func:`~phonelist.numbers.analyze.analyze`: valid and possible numbers are
+accepted, invalid ones become a :class:`ValidationError` naming the reason. The parsers' own
+exceptions end inside :mod:`phonelist.numbers.backends`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
-
 from phonelist.errors import ValidationError
+from phonelist.numbers.analyze import REASONS, analyze
 
-__all__ = ["NormalizedNumber", "normalize"]
+__all__ = ["MAX_RAW_LENGTH", "NormalizedNumber", "normalize"]
 
 MAX_RAW_LENGTH = 64
-
-_TYPE_NAMES = {
-    PhoneNumberType.FIXED_LINE: "fixed_line",
-    PhoneNumberType.MOBILE: "mobile",
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
-    PhoneNumberType.TOLL_FREE: "toll_free",
-    PhoneNumberType.PREMIUM_RATE: "premium_rate",
-    PhoneNumberType.SHARED_COST: "shared_cost",
-    PhoneNumberType.VOIP: "voip",
-    PhoneNumberType.PERSONAL_NUMBER: "personal_number",
-    PhoneNumberType.PAGER: "pager",
-    PhoneNumberType.UAN: "uan",
-    PhoneNumberType.VOICEMAIL: "voicemail",
-    PhoneNumberType.UNKNOWN: "unknown",
-}
-
-_PARSE_REASONS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "invalid country code",
-    NumberParseException.NOT_A_NUMBER: "not a phone number",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
-    NumberParseException.TOO_SHORT_NSN: "too short",
-    NumberParseException.TOO_LONG: "too long",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +26,9 @@ class NormalizedNumber:
     number_type: str
     region: str | None
     country_code: int
+    carrier: str | None = None
+    time_zones: tuple[str, ...] = ()
+    extension: str | None = None
 
 
 def normalize(raw: str, default_region: str, *, field: str = "number") -> NormalizedNumber:
@@ -63,29 +42,29 @@ def normalize(raw: str, default_region: str, *, field: str = "number") -> Normal
             field=field,
             code="number_too_long",
         )
-    try:
-        parsed = phonenumbers.parse(text, default_region)
-    except NumberParseException as exc:
-        reason = _PARSE_REASONS.get(exc.error_type, "not a phone number")
+    found = analyze(text, default_region, default_region)
+    if (
+        found.e164 is None
+        or found.national is None
+        or found.international is None
+        or found.country_code is None
+    ):
+        reason = REASONS.get(found.reason or "", "it is not a phone number")
         raise ValidationError(
-            f"{text!r} is not a usable phone number: {reason}", field=field, code="number_invalid"
-        ) from exc
-    if phonenumbers.is_valid_number(parsed):
-        validity = "valid"
-    elif phonenumbers.is_possible_number(parsed):
-        validity = "possible"
-    else:
-        raise ValidationError(
-            f"{text!r} is not a usable phone number: it has the wrong length for its country",
+            f"{text!r} is not a usable phone number: {reason}",
             field=field,
             code="number_invalid",
+            details={"reason": found.reason},
         )
     return NormalizedNumber(
-        e164=phonenumbers.format_number(parsed, PhoneNumberFormat.E164),
-        national=phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL),
-        international=phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL),
-        validity=validity,
-        number_type=_TYPE_NAMES.get(phonenumbers.number_type(parsed), "unknown"),
-        region=phonenumbers.region_code_for_number(parsed),
-        country_code=int(parsed.country_code or 0),
+        e164=found.e164,
+        national=found.national,
+        international=found.international,
+        validity=found.validity,
+        number_type=found.number_type,
+        region=found.region,
+        country_code=found.country_code,
+        carrier=found.carrier,
+        time_zones=found.time_zones,
+        extension=found.extension,
     )

@@ -1,0 +1,5 @@
+"""``python -m phonelist``: the same as the ``phonelist`` command."""
+
+from phonelist.cli.main import main
+
+main()

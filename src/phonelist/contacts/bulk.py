@@ -1,0 +1,259 @@
+"""Creating many contacts at once: the importer's fast path through the one write path.
+
+``ContactService.apply_in`` hands a :class:`~phonelist.contacts.commands.CreateMany` command
+here. Rows arrive already validated and de-duplicated by the caller; this module seals the
+personal fields, computes the blind indexes, and writes every table with one multi-row insert
+each (SQLAlchemy Core ``executemany``), which is an order of magnitude faster than the ORM for
+thousands of rows. One audit event covers the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from phonelist.audit import record
+from phonelist.clock import utcnow
+from phonelist.contacts import codec
+from phonelist.contacts.fields import encode_value
+from phonelist.ids import new_id
+from phonelist.security.crypto import Keyring
+from phonelist.security.permissions import Actor
+from phonelist.store.models import (
+    Contact,
+    ContactList,
+    ContactTag,
+    CustomField,
+    CustomValue,
+    Email,
+    ListMember,
+    NameToken,
+    Note,
+    PhoneNumber,
+    Tag,
+)
+
+__all__ = ["NewContact", "NewPhone", "create_many"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewPhone:
+    e164: str
+    label: str | None = None
+    validity: str | None = None
+    number_type: str | None = None
+    region: str | None = None
+    country_code: int | None = None
+    carrier: str | None = None
+    time_zones: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewContact:
+    """A validated contact ready to store; the first phone is the primary one."""
+
+    phones: tuple[NewPhone, ...]
+    display_name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    emails: tuple[tuple[str, str | None], ...] = ()
+    country: str | None = None
+    region: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    time_zone: str | None = None
+    status: str = "lead"
+    source: str | None = None
+    tags: tuple[str, ...] = ()
+    lists: tuple[str, ...] = ()
+    custom: dict[str, Any] = field(default_factory=dict)  # already checked against its field
+    note: str | None = None
+
+
+def create_many(
+    session: Session,
+    keyring: Keyring,
+    actor: Actor,
+    contacts: Iterable[NewContact],
+    *,
+    detail: dict[str, Any] | None = None,
+) -> list[str]:
+    """Insert the contacts; returns their new ids in order."""
+    now = utcnow()
+    ws = actor.workspace_id
+    rows: dict[type[Any], list[dict[str, Any]]] = {
+        Contact: [],
+        PhoneNumber: [],
+        Email: [],
+        NameToken: [],
+        Note: [],
+    }
+    tag_links: list[tuple[str, str]] = []
+    list_links: list[tuple[str, str]] = []
+    custom: list[tuple[str, str, Any]] = []
+    ids: list[str] = []
+    encrypt = keyring.encrypt
+    for item in contacts:
+        cid = new_id()
+        ids.append(cid)
+        names = (item.display_name, item.first_name, item.last_name)
+        rows[Contact].append(
+            {
+                "id": cid,
+                "workspace_id": ws,
+                "status": item.status,
+                "source": item.source,
+                "country": item.country,
+                "region": item.region,
+                "city": item.city,
+                "postal_code": item.postal_code,
+                "time_zone": item.time_zone,
+                "created_at": now,
+                "updated_at": now,
+                "last_contacted_at": None,
+                **{
+                    f"{name}_enc": None
+                    if value is None
+                    else encrypt(value, table="contacts", column=name, row_id=cid)
+                    for name, value in zip(codec.NAME_FIELDS, names, strict=True)
+                },
+            }
+        )
+        for token in codec.name_tokens(keyring, *names):
+            rows[NameToken].append({"contact_id": cid, "token_index": token, "workspace_id": ws})
+        for position, phone in enumerate(item.phones):
+            pid = new_id()
+            rows[PhoneNumber].append(
+                {
+                    "id": pid,
+                    "contact_id": cid,
+                    "workspace_id": ws,
+                    "e164_enc": encrypt(
+                        phone.e164, table="phone_numbers", column="e164", row_id=pid
+                    ),
+                    "e164_index": codec.phone_index(keyring, phone.e164),
+                    "label": phone.label,
+                    "is_primary": position == 0,
+                    "position": position,
+                    "validity": phone.validity,
+                    "number_type": phone.number_type,
+                    "region": phone.region,
+                    "country_code": phone.country_code,
+                    "carrier": phone.carrier,
+                    "time_zones": list(phone.time_zones) if phone.time_zones is not None else None,
+                    "analyzed_at": now,
+                }
+            )
+        for position, (address, label) in enumerate(item.emails):
+            eid = new_id()
+            rows[Email].append(
+                {
+                    "id": eid,
+                    "contact_id": cid,
+                    "workspace_id": ws,
+                    "email_enc": encrypt(address, table="emails", column="email", row_id=eid),
+                    "email_index": codec.email_index(keyring, address),
+                    "label": label,
+                    "is_primary": position == 0,
+                    "position": position,
+                }
+            )
+        if item.note:
+            nid = new_id()
+            rows[Note].append(
+                {
+                    "id": nid,
+                    "contact_id": cid,
+                    "workspace_id": ws,
+                    "author": actor.label,
+                    "created_at": now,
+                    "body_enc": encrypt(item.note, table="notes", column="body", row_id=nid),
+                }
+            )
+        tag_links += [(cid, t) for t in dict.fromkeys(item.tags)]
+        list_links += [(cid, name) for name in dict.fromkeys(item.lists)]
+        custom += [(cid, name, value) for name, value in item.custom.items() if value is not None]
+
+    for model in (Contact, PhoneNumber, Email, NameToken, Note):  # parents first
+        if rows[model]:
+            session.execute(insert(model), rows[model])
+    if tag_links:
+        tag_ids = _ensure_named(session, Tag, ws, {t for _, t in tag_links}, now=None)
+        session.execute(
+            insert(ContactTag), [{"contact_id": cid, "tag_id": tag_ids[t]} for cid, t in tag_links]
+        )
+    if list_links:
+        list_ids = _ensure_named(session, ContactList, ws, {n for _, n in list_links}, now=now)
+        session.execute(
+            insert(ListMember),
+            [{"contact_id": cid, "list_id": list_ids[n], "added_at": now} for cid, n in list_links],
+        )
+    if custom:
+        _insert_custom(session, keyring, ws, custom)
+    record(
+        session,
+        actor,
+        "contact.create_many",
+        "contact",
+        None,
+        {"count": len(ids), **(detail or {})},
+    )
+    return ids
+
+
+def _ensure_named(
+    session: Session,
+    model: type[Tag] | type[ContactList],
+    ws: int,
+    names: set[str],
+    *,
+    now: Any,
+) -> dict[str, int]:
+    """Ids of the named tags or lists, creating the missing ones."""
+    found = dict(
+        session.execute(
+            select(model.name, model.id).where(model.workspace_id == ws, model.name.in_(names))
+        ).all()
+    )
+    missing = sorted(names - found.keys())
+    if missing:
+        extra = {"created_at": now} if model is ContactList else {}
+        session.execute(insert(model), [{"workspace_id": ws, "name": n, **extra} for n in missing])
+        found.update(
+            session.execute(
+                select(model.name, model.id).where(
+                    model.workspace_id == ws, model.name.in_(missing)
+                )
+            ).all()
+        )
+    return found
+
+
+def _insert_custom(
+    session: Session, keyring: Keyring, ws: int, values: list[tuple[str, str, Any]]
+) -> None:
+    definitions = {
+        f.name: f
+        for f in session.scalars(select(CustomField).where(CustomField.workspace_id == ws))
+    }
+    rows = []
+    for cid, name, value in values:
+        definition = definitions[name]
+        row = CustomValue(contact_id=cid, field_id=definition.id)
+        encode_value(row, definition, value, keyring)
+        rows.append(
+            {
+                "contact_id": cid,
+                "field_id": definition.id,
+                "value_text": row.value_text,
+                "value_number": row.value_number,
+                "value_date": row.value_date,
+                "value_bool": row.value_bool,
+                "value_enc": row.value_enc,
+            }
+        )
+    session.execute(insert(CustomValue), rows)

@@ -1,0 +1,237 @@
+"""The parsers behind :func:`~phonelist.numbers.analyze`: the reference and a faster drop-in.
+
+``phonenumbers`` (Python) is the reference. ``rphonenumbers`` (the same API on a Rust core, about
+seven times faster here, see docs/benchmarks.md) is used when it is installed and its data
+release is one whose differences from the installed reference are known
+(:mod:`phonelist.numbers.routing`); numbers those differences could touch are read by the
+reference instead. Anything else, including a data release nobody compared, runs on the
+reference alone.
+
+This module is the boundary where the parsers' exceptions end: :meth:`Backend.read` never
+raises for any text.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from functools import cache
+from types import ModuleType
+from typing import Any, NamedTuple
+
+import phonenumbers
+
+from phonelist.numbers import routing
+
+__all__ = [
+    "TYPE_NAMES",
+    "Backend",
+    "Reading",
+    "auto_backend",
+    "fast_backend",
+    "reference_backend",
+]
+
+# PhoneNumberType codes, shared by both libraries.
+TYPE_NAMES: dict[int, str] = {
+    0: "fixed_line",
+    1: "mobile",
+    2: "fixed_line_or_mobile",
+    3: "toll_free",
+    4: "premium_rate",
+    5: "shared_cost",
+    6: "voip",
+    7: "personal_number",
+    8: "pager",
+    9: "uan",
+    10: "voicemail",
+    99: "unknown",
+}
+UNKNOWN_TYPE = 99
+
+# NumberParseException.error_type -> reason
+_PARSE_REASONS = {
+    0: "invalid_country_code",
+    1: "not_a_number",
+    2: "too_short",  # TOO_SHORT_AFTER_IDD
+    3: "too_short",  # TOO_SHORT_NSN
+    4: "too_long",
+}
+# ValidationResult -> reason, for numbers that parse but are not possible
+_POSSIBILITY_REASONS = {
+    1: "invalid_country_code",
+    2: "too_short",
+    3: "too_long",
+    5: "invalid_for_region",  # INVALID_LENGTH: between the shortest and longest, but not a length
+}
+_POSSIBLE = (0, 4)  # IS_POSSIBLE, IS_POSSIBLE_LOCAL_ONLY
+_E164, _INTERNATIONAL, _NATIONAL = 0, 1, 2
+_START = re.compile(r"[+\d]")
+
+
+class Reading(NamedTuple):
+    """What one parser says about one cleaned text. ``validity`` is valid, possible or invalid."""
+
+    e164: str | None
+    validity: str
+    reason: str | None
+    type_code: int
+    region: str | None
+    country_code: int | None
+    extension: str | None
+
+
+def _failed(reason: str) -> Reading:
+    return Reading(None, "invalid", reason, UNKNOWN_TYPE, None, None, None)
+
+
+_FAILED = {code: _failed(reason) for code, reason in _PARSE_REASONS.items()}
+_NOT_A_NUMBER = _FAILED[1]
+
+
+class Backend:
+    """One phone number library, read through the handful of calls phonelist needs."""
+
+    def __init__(self, name: str, library: ModuleType, data_version: str) -> None:
+        self.name = name
+        self.data_version = data_version
+        self.library = library
+        lib: Any = library
+        self._parse = lib.parse
+        self._error = lib.NumberParseException
+        self._is_valid = lib.is_valid_number
+        self._possible_reason = lib.is_possible_number_with_reason
+        self._number_type = lib.number_type
+        self._region = lib.region_code_for_number
+        self._format = lib.format_number
+        self._nsn = lib.national_significant_number
+
+    def __repr__(self) -> str:
+        return f"<Backend {self.name} (data {self.data_version})>"
+
+    def read(self, text: str, region: str | None) -> Reading:
+        """Parse, validate, classify and format ``text`` as dialled from ``region``."""
+        try:
+            number = self._parse(text, region)
+        except self._error as exc:
+            return _FAILED.get(exc.error_type, _NOT_A_NUMBER)
+        except Exception:  # a parser bug must not reach the caller
+            return _NOT_A_NUMBER
+        return self._describe(number)
+
+    def _describe(self, number: Any) -> Reading:
+        country_code = number.country_code
+        if self._is_valid(number):
+            validity, reason = "valid", None
+        else:
+            possibility = self._possible_reason(number)
+            if possibility in _POSSIBLE:
+                validity, reason = "possible", "invalid_for_region"
+            else:
+                reason = _POSSIBILITY_REASONS.get(possibility, "invalid_for_region")
+                return Reading(None, "invalid", reason, UNKNOWN_TYPE, None, country_code, None)
+        return Reading(
+            self._format(number, _E164),
+            validity,
+            reason,
+            self._number_type(number),
+            self._region(number),
+            country_code,
+            number.extension or None,
+        )
+
+    def formats(self, e164: str) -> tuple[str, str]:
+        """The national and international formats of an E.164 number (extension left out).
+
+        They depend on the number alone, so they are computed when asked for, not for every
+        number analysed: each costs about as much as parsing (docs/benchmarks.md).
+        """
+        number = self._parse(e164, None)
+        return self._format(number, _NATIONAL), self._format(number, _INTERNATIONAL)
+
+
+class RoutedBackend(Backend):
+    """The fast library, handing the numbers its older data could get wrong to the reference."""
+
+    def __init__(
+        self, fast: Backend, reference: Backend, table: routing.RoutingTable | None
+    ) -> None:
+        super().__init__(f"{fast.name}+routing", fast.library, fast.data_version)
+        self.fast = fast
+        self.reference = reference
+        self.table = table
+
+    def read(self, text: str, region: str | None) -> Reading:
+        table = self.table
+        if table is None:
+            return self.fast.read(text, region)
+        if region in table.hint_regions and not _starts_with_plus(text):
+            return self.reference.read(text, region)
+        try:
+            number = self._parse(text, region)
+        except self._error as exc:
+            return _FAILED.get(exc.error_type, _NOT_A_NUMBER)
+        except Exception:  # a parser bug must not reach the caller
+            return _NOT_A_NUMBER
+        if self._routed(number):
+            return self.reference.read(text, region)
+        return self._describe(number)
+
+    def formats(self, e164: str) -> tuple[str, str]:
+        number = self._parse(e164, None)
+        if self._routed(number):
+            return self.reference.formats(e164)
+        return self._format(number, _NATIONAL), self._format(number, _INTERNATIONAL)
+
+    def _routed(self, number: Any) -> bool:
+        table = self.table
+        if table is None:
+            return False
+        country_code = number.country_code
+        return country_code in table.country_codes and table.touches(
+            country_code, self._nsn(number)
+        )
+
+
+def _starts_with_plus(text: str) -> bool:
+    """Whether the parser will read a ``+``: the first ``+`` or digit of the text is a ``+``."""
+    start = _START.search(text)
+    return start is not None and start.group() == "+"
+
+
+@cache
+def reference_backend() -> Backend:
+    """``phonenumbers``: always available, the answer every other backend must agree with."""
+    return Backend("phonenumbers", phonenumbers, phonenumbers.__version__)
+
+
+@cache
+def fast_backend() -> Backend | None:
+    """``rphonenumbers`` alone (no routing), or None when it is not installed."""
+    try:
+        library = importlib.import_module("rphonenumbers")
+    except ImportError:
+        return None
+    return Backend("rphonenumbers", library, str(library.__phonenumbers_version__))
+
+
+@cache
+def auto_backend() -> Backend:
+    """The backend :func:`analyze` uses by default: fast where it is known to agree.
+
+    - rphonenumbers missing: the reference.
+    - its data release equals the reference's: rphonenumbers for every number.
+    - a release pair with a generated routing table: rphonenumbers, and the reference for the
+      numbers the table names.
+    - any other pair: the reference (unknown differences are not risked).
+    """
+    reference = reference_backend()
+    fast = fast_backend()
+    if fast is None:
+        return reference
+    if fast.data_version == reference.data_version:
+        return RoutedBackend(fast, reference, None)
+    table = routing.table_for(fast.data_version, reference.data_version)
+    if table is None:
+        return reference
+    return RoutedBackend(fast, reference, table)
