@@ -160,11 +160,25 @@ def test_a_long_value(tmp_path: Path) -> None:
 
 def test_a_quote_left_open(tmp_path: Path) -> None:
     path = tmp_path / "open.csv"
-    path.write_text('name,note\nAna,"never closed\n' + "more text\n" * 500_000, encoding="utf-8")
+    path.write_text('name,note\nAna,"never closed\n' + "more text\n" * 50_000, encoding="utf-8")
+    check(
+        refused(path),
+        "file_field_too_long",
+        "open.csv: line 2: a value is longer than 131,072 characters (is a quote left open?)",
+    )
+
+
+def test_a_row_too_long_over_many_lines(tmp_path: Path) -> None:
+    path = tmp_path / "tall.csv"
+    value = '"' + ("y" * 999 + "\n") * 100 + '"'  # 100,000 characters over 100 lines
+    path.write_text(
+        ",".join(f"c{i}" for i in range(50)) + "\n" + ",".join([value] * 50) + "\n",
+        encoding="utf-8",
+    )
     check(
         refused(path),
         "file_row_too_long",
-        f"open.csv: the row that starts on line 2 is longer than {MAX_ROW_CHARS:,} characters "
+        f"tall.csv: the row that starts on line 2 is longer than {MAX_ROW_CHARS:,} characters "
         "(is a quote left open?)",
     )
 

@@ -59,3 +59,21 @@ def test_normalising_twice_changes_nothing(e164: str) -> None:
     once = normalize(e164, "US")
     assert normalize(once.e164, "PT") == once
     assert normalize(once.international, "US").e164 == once.e164
+
+
+def test_normalized_numbers_carry_the_intelligence() -> None:
+    found = normalize("3.51912345678E+11", "US")
+    assert found.e164 == "+351912345678"
+    assert (found.carrier, found.time_zones, found.extension) == (
+        "Vodafone",
+        ("Atlantic/Azores", "Europe/Lisbon"),
+        None,
+    )
+    assert normalize("(202) 555-0143 x 7", "US").extension == "7"
+
+
+def test_the_reason_is_in_the_details() -> None:
+    with pytest.raises(ValidationError) as caught:
+        normalize("+44 12", "US")
+    assert caught.value.details == {"reason": "too_short"}
+    assert "too short" in caught.value.message

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from phonelist import __version__
-from phonelist.cli import contacts, fields, imports, keys, statuses, system, tokens
+from phonelist.cli import contacts, fields, imports, keys, numbers, statuses, system, tokens
 from phonelist.cli.context import CliState
 from phonelist.cli.export import export
 from phonelist.cli.output import EXIT_CODES
@@ -80,6 +80,7 @@ app.add_typer(tokens.app)
 app.add_typer(fields.app)
 app.add_typer(keys.app)
 app.add_typer(statuses.app)
+app.add_typer(numbers.app)
 app.add_typer(imports.app)
 
 

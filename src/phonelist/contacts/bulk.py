@@ -23,6 +23,7 @@ from phonelist.contacts.fields import encode_value
 from phonelist.ids import new_id
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor
+from phonelist.store.bulk import insert_rows
 from phonelist.store.models import (
     Contact,
     ContactList,
@@ -74,6 +75,53 @@ class NewContact:
     note: str | None = None
 
 
+CONTACT_COLUMNS = (
+    "id",
+    "workspace_id",
+    "status",
+    "source",
+    "country",
+    "region",
+    "city",
+    "postal_code",
+    "time_zone",
+    "created_at",
+    "updated_at",
+    "display_name_enc",
+    "first_name_enc",
+    "last_name_enc",
+)
+PHONE_COLUMNS = (
+    "id",
+    "contact_id",
+    "workspace_id",
+    "e164_enc",
+    "e164_index",
+    "label",
+    "is_primary",
+    "position",
+    "validity",
+    "number_type",
+    "region",
+    "country_code",
+    "carrier",
+    "time_zones",
+    "analyzed_at",
+)
+EMAIL_COLUMNS = (
+    "id",
+    "contact_id",
+    "workspace_id",
+    "email_enc",
+    "email_index",
+    "label",
+    "is_primary",
+    "position",
+)
+TOKEN_COLUMNS = ("contact_id", "token_index", "workspace_id")
+NOTE_COLUMNS = ("id", "contact_id", "workspace_id", "author", "created_at", "body_enc")
+
+
 def create_many(
     session: Session,
     keyring: Keyring,
@@ -85,13 +133,11 @@ def create_many(
     """Insert the contacts; returns their new ids in order."""
     now = utcnow()
     ws = actor.workspace_id
-    rows: dict[type[Any], list[dict[str, Any]]] = {
-        Contact: [],
-        PhoneNumber: [],
-        Email: [],
-        NameToken: [],
-        Note: [],
-    }
+    people: list[tuple[Any, ...]] = []
+    phones: list[tuple[Any, ...]] = []
+    emails: list[tuple[Any, ...]] = []
+    tokens: list[tuple[Any, ...]] = []
+    notes: list[tuple[Any, ...]] = []
     tag_links: list[tuple[str, str]] = []
     list_links: list[tuple[str, str]] = []
     custom: list[tuple[str, str, Any]] = []
@@ -101,96 +147,99 @@ def create_many(
         cid = new_id()
         ids.append(cid)
         names = (item.display_name, item.first_name, item.last_name)
-        rows[Contact].append(
-            {
-                "id": cid,
-                "workspace_id": ws,
-                "status": item.status,
-                "source": item.source,
-                "country": item.country,
-                "region": item.region,
-                "city": item.city,
-                "postal_code": item.postal_code,
-                "time_zone": item.time_zone,
-                "created_at": now,
-                "updated_at": now,
-                "last_contacted_at": None,
-                **{
-                    f"{name}_enc": None
-                    if value is None
-                    else encrypt(value, table="contacts", column=name, row_id=cid)
-                    for name, value in zip(codec.NAME_FIELDS, names, strict=True)
-                },
-            }
+        sealed = [
+            None if value is None else encrypt(value, table="contacts", column=name, row_id=cid)
+            for name, value in zip(codec.NAME_FIELDS, names, strict=True)
+        ]
+        people.append(
+            (
+                cid,
+                ws,
+                item.status,
+                item.source,
+                item.country,
+                item.region,
+                item.city,
+                item.postal_code,
+                item.time_zone,
+                now,
+                now,
+                *sealed,
+            )
         )
-        for token in codec.name_tokens(keyring, *names):
-            rows[NameToken].append({"contact_id": cid, "token_index": token, "workspace_id": ws})
+        tokens += [(cid, token, ws) for token in codec.name_tokens(keyring, *names)]
         for position, phone in enumerate(item.phones):
             pid = new_id()
-            rows[PhoneNumber].append(
-                {
-                    "id": pid,
-                    "contact_id": cid,
-                    "workspace_id": ws,
-                    "e164_enc": encrypt(
-                        phone.e164, table="phone_numbers", column="e164", row_id=pid
-                    ),
-                    "e164_index": codec.phone_index(keyring, phone.e164),
-                    "label": phone.label,
-                    "is_primary": position == 0,
-                    "position": position,
-                    "validity": phone.validity,
-                    "number_type": phone.number_type,
-                    "region": phone.region,
-                    "country_code": phone.country_code,
-                    "carrier": phone.carrier,
-                    "time_zones": list(phone.time_zones) if phone.time_zones is not None else None,
-                    "analyzed_at": now,
-                }
+            phones.append(
+                (
+                    pid,
+                    cid,
+                    ws,
+                    encrypt(phone.e164, table="phone_numbers", column="e164", row_id=pid),
+                    codec.phone_index(keyring, phone.e164),
+                    phone.label,
+                    position == 0,
+                    position,
+                    phone.validity,
+                    phone.number_type,
+                    phone.region,
+                    phone.country_code,
+                    phone.carrier,
+                    list(phone.time_zones) if phone.time_zones is not None else None,
+                    now,
+                )
             )
         for position, (address, label) in enumerate(item.emails):
             eid = new_id()
-            rows[Email].append(
-                {
-                    "id": eid,
-                    "contact_id": cid,
-                    "workspace_id": ws,
-                    "email_enc": encrypt(address, table="emails", column="email", row_id=eid),
-                    "email_index": codec.email_index(keyring, address),
-                    "label": label,
-                    "is_primary": position == 0,
-                    "position": position,
-                }
+            emails.append(
+                (
+                    eid,
+                    cid,
+                    ws,
+                    encrypt(address, table="emails", column="email", row_id=eid),
+                    codec.email_index(keyring, address),
+                    label,
+                    position == 0,
+                    position,
+                )
             )
         if item.note:
             nid = new_id()
-            rows[Note].append(
-                {
-                    "id": nid,
-                    "contact_id": cid,
-                    "workspace_id": ws,
-                    "author": actor.label,
-                    "created_at": now,
-                    "body_enc": encrypt(item.note, table="notes", column="body", row_id=nid),
-                }
+            notes.append(
+                (
+                    nid,
+                    cid,
+                    ws,
+                    actor.label,
+                    now,
+                    encrypt(item.note, table="notes", column="body", row_id=nid),
+                )
             )
         tag_links += [(cid, t) for t in dict.fromkeys(item.tags)]
         list_links += [(cid, name) for name in dict.fromkeys(item.lists)]
         custom += [(cid, name, value) for name, value in item.custom.items() if value is not None]
 
-    for model in (Contact, PhoneNumber, Email, NameToken, Note):  # parents first
-        if rows[model]:
-            session.execute(insert(model), rows[model])
+    # Parents first: the foreign keys are checked as rows arrive.
+    insert_rows(session, Contact.__table__, CONTACT_COLUMNS, people)
+    insert_rows(session, PhoneNumber.__table__, PHONE_COLUMNS, phones)
+    insert_rows(session, Email.__table__, EMAIL_COLUMNS, emails)
+    insert_rows(session, NameToken.__table__, TOKEN_COLUMNS, tokens)
+    insert_rows(session, Note.__table__, NOTE_COLUMNS, notes)
     if tag_links:
         tag_ids = _ensure_named(session, Tag, ws, {t for _, t in tag_links}, now=None)
-        session.execute(
-            insert(ContactTag), [{"contact_id": cid, "tag_id": tag_ids[t]} for cid, t in tag_links]
+        insert_rows(
+            session,
+            ContactTag.__table__,
+            ("contact_id", "tag_id"),
+            [(cid, tag_ids[t]) for cid, t in tag_links],
         )
     if list_links:
         list_ids = _ensure_named(session, ContactList, ws, {n for _, n in list_links}, now=now)
-        session.execute(
-            insert(ListMember),
-            [{"contact_id": cid, "list_id": list_ids[n], "added_at": now} for cid, n in list_links],
+        insert_rows(
+            session,
+            ListMember.__table__,
+            ("contact_id", "list_id", "added_at"),
+            [(cid, list_ids[n], now) for cid, n in list_links],
         )
     if custom:
         _insert_custom(session, keyring, ws, custom)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import phonenumbers
@@ -21,6 +22,7 @@ __all__ = [
     "unseal",
 ]
 
+_ASCII_WORDS = re.compile(r"[a-z0-9]+")
 NAME_FIELDS = ("display_name", "first_name", "last_name")
 
 
@@ -48,6 +50,8 @@ def email_index(keyring: Keyring, email: str) -> bytes:
 
 def tokenize(text: str) -> set[str]:
     """Words of a name, case- and accent-folded: "José da Silva-Lima" -> jose, da, silva, lima."""
+    if text.isascii():  # the common case, without the Unicode round trips
+        return set(_ASCII_WORDS.findall(text.lower()))
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     bare = "".join(c for c in folded if not unicodedata.combining(c))
     words = "".join(c if c.isalnum() else " " for c in bare).split()

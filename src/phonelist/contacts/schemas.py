@@ -8,6 +8,7 @@ no case changes), so that it round-trips byte for byte.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 import zoneinfo
 from typing import Annotated, Any, TypeAlias, TypeVar
@@ -45,14 +46,17 @@ _TIME_ZONES = frozenset(zoneinfo.available_timezones())
 _ALLOWED_IN_NOTES = frozenset("\n\r\t")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # category Cs: invalid UTF-8 that slipped in
+
+
 def plain_text(value: str) -> str:
     """Refuse control characters and lone surrogates (invalid UTF-8 that slipped through)."""
-    for char in value:
-        category = unicodedata.category(char)
-        if category == "Cs":
-            raise ValueError("text is not valid Unicode (invalid UTF-8 or a lone surrogate)")
-        if category == "Cc":
-            raise ValueError(f"control character U+{ord(char):04X} is not allowed")
+    if _SURROGATE.search(value):
+        raise ValueError("text is not valid Unicode (invalid UTF-8 or a lone surrogate)")
+    bad = _CONTROL.search(value)
+    if bad:
+        raise ValueError(f"control character U+{ord(bad.group()):04X} is not allowed")
     return value
 
 

@@ -91,7 +91,7 @@ class CsvTable(Table):
     def _parsed(self) -> Cells:
         """Every record with the line it starts on."""
         with open_text(self.path, self._encoding) as stream:
-            lines = LineReader(stream, self.name, self._encoding.name)
+            lines = LineReader(stream, self.name, self._encoding, self.path)
             reader = csv.reader(lines, delimiter=self.delimiter or ",")
             while True:
                 lines.start_record()
@@ -100,13 +100,14 @@ class CsvTable(Table):
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    raise self._csv_error(exc, lines.record_start) from None
+                    raise self._csv_error(exc, lines) from None
                 yield lines.record_start, fields
 
-    def _csv_error(self, exc: csv.Error, line: int) -> FileRejected:
-        text = str(exc)
+    def _csv_error(self, exc: csv.Error, lines: LineReader) -> FileRejected:
+        text, line = str(exc), lines.record_start
         if "field larger than field limit" in text:
-            return self._too_long(line)
+            # One value over many lines is most often a quote that was never closed.
+            return self._too_long(line, open_quote=lines.line_number > line)
         if "NUL" in text:
             return FileRejected(
                 "file_binary",
@@ -116,11 +117,12 @@ class CsvTable(Table):
             )
         return FileRejected("file_bad_csv", self.name, f"line {line}: {text}", line=line)
 
-    def _too_long(self, line: int) -> FileRejected:
+    def _too_long(self, line: int, *, open_quote: bool = False) -> FileRejected:
+        hint = " (is a quote left open?)" if open_quote else ""
         return FileRejected(
             "file_field_too_long",
             self.name,
-            f"line {line}: a value is longer than {MAX_FIELD_CHARS:,} characters",
+            f"line {line}: a value is longer than {MAX_FIELD_CHARS:,} characters{hint}",
             line=line,
         )
 

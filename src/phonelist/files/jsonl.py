@@ -73,7 +73,7 @@ class JsonlTable(Table):
 
     def _objects(self) -> Rows:
         with open_text(self.path, self._encoding) as stream:
-            lines = LineReader(stream, self.name, self._encoding.name)
+            lines = LineReader(stream, self.name, self._encoding, self.path)
             for line in lines:
                 lines.start_record()
                 text = line.strip()

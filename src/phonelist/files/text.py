@@ -27,6 +27,7 @@ __all__ = [
     "bad_encoding",
     "describe",
     "detect_encoding",
+    "locate_bad_bytes",
     "open_text",
     "read_head",
 ]
@@ -186,6 +187,41 @@ def open_text(path: Path, encoding: Encoding) -> IO[str]:
         raise
 
 
+def locate_bad_bytes(path: Path, encoding: Encoding) -> int:
+    """The line holding the first bytes that are not valid in ``encoding``.
+
+    A text stream decodes ahead in blocks, so its error does not say which line failed: the
+    file is decoded again here, a block at a time, and the failing block a byte at a time.
+    """
+    decoder = codecs.getincrementaldecoder(encoding.codec)()
+    lines, cr_pending = 1, False
+
+    def count(text: str) -> None:
+        nonlocal lines, cr_pending
+        if not text:
+            return
+        lines += text.count("\n") + text.count("\r") - text.count("\r\n")
+        if cr_pending and text.startswith("\n"):
+            lines -= 1
+        cr_pending = text.endswith("\r")
+
+    with path.open("rb") as handle:
+        handle.seek(encoding.skip)
+        while block := handle.read(SNIFF_BYTES):
+            state = decoder.getstate()
+            try:
+                count(decoder.decode(block))
+                continue
+            except UnicodeDecodeError:
+                decoder.setstate(state)
+            for index in range(len(block)):
+                try:
+                    count(decoder.decode(block[index : index + 1]))
+                except UnicodeDecodeError:
+                    return lines
+    return lines
+
+
 class LineReader(Iterator[str]):
     """Physical lines of a text stream, each at most MAX_LINE_CHARS, never read whole first.
 
@@ -193,10 +229,13 @@ class LineReader(Iterator[str]):
     a vCard): :meth:`start_record` begins a new count, which may not pass MAX_ROW_CHARS.
     """
 
-    def __init__(self, stream: IO[str], name: str, encoding: str) -> None:
+    def __init__(
+        self, stream: IO[str], name: str, encoding: Encoding, path: Path | None = None
+    ) -> None:
         self.stream = stream
         self.name = name
         self.encoding = encoding
+        self.path = path
         self.line_number = 0
         self.record_start = 1
         self._record_chars = 0
@@ -209,7 +248,10 @@ class LineReader(Iterator[str]):
         try:
             line = self.stream.readline(MAX_LINE_CHARS + 2)
         except UnicodeDecodeError:
-            raise bad_encoding(self.name, self.line_number + 1, self.encoding) from None
+            line = self.line_number + 1
+            if self.path is not None:
+                line = locate_bad_bytes(self.path, self.encoding)
+            raise bad_encoding(self.name, line, self.encoding.name) from None
         if not line:
             raise StopIteration
         self.line_number += 1

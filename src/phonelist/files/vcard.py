@@ -121,7 +121,7 @@ class VcardTable(Table):
 
     def _cards(self) -> Rows:
         with open_text(self.path, self._encoding) as stream:
-            lines = LineReader(stream, self.name, self._encoding.name)
+            lines = LineReader(stream, self.name, self._encoding, self.path)
             card: _Card | None = None
             number = 0
             for start, line in self._logical_lines(lines):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from typing import Any
 
 from phonelist.files.writers import neutralize_formula
 
@@ -14,7 +15,7 @@ REJECT_COLUMNS = ("row", "column", "value", "reason", "message")
 
 
 def write_reject(
-    writer: csv.Writer, row: int, column: str | None, raw: str | None, reason: str, message: str
+    writer: Any, row: int, column: str | None, raw: str | None, reason: str, message: str
 ) -> None:
     """Values may be anything a file held: cells that a spreadsheet would run are neutralised."""
     writer.writerow(

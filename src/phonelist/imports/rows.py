@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phonelist.contacts.bulk import NewContact, NewPhone
-from phonelist.contacts.fields import check_value, parse_text_value
+from phonelist.contacts.fields import FieldDefinition, check_value, parse_text_value
 from phonelist.contacts.schemas import email_address, iana_time_zone, iso_country, plain_text
 from phonelist.errors import ValidationError
 from phonelist.numbers.analyze import Analysis, analyze
@@ -187,7 +187,8 @@ def prepare_row(
             text = (values.get(column) or "").strip()
             if text:
                 definition = fields[name]
-                custom[name] = check_value(definition, parse_text_value(definition, text))
+                value = parse_text_value(FieldDefinition.of(definition), text)
+                custom[name] = check_value(definition, value)
         contact = NewContact(
             phones=tuple(phones),
             display_name=_checked(cell("display_name"), "display_name", NAME_LIMIT),
@@ -208,12 +209,14 @@ def prepare_row(
         )
     except ValidationError as exc:
         where = exc.field or "row"
-        column = columns.simple.get(where) or columns.custom.get(where.removeprefix("custom."))
+        source_column = columns.simple.get(where) or columns.custom.get(
+            where.removeprefix("custom.")
+        )
         return Rejected(
             f"invalid_{where.split('.')[0]}",
             exc.message,
-            column,
-            values.get(column) if column else None,
+            source_column,
+            values.get(source_column) if source_column else None,
         )
     consent = {
         name: values[column].strip()

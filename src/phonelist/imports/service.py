@@ -496,16 +496,17 @@ class ImportService:
                 data[name] = value
         if replace:
             data["status"] = row.status
-        phones = [{"number": p.e164, "label": p.label} for p in mine]
-        emails = [{"email": e, "label": label} for e, label in row.emails]
+        phones: list[dict[str, Any]] = [{"number": p.e164, "label": p.label} for p in mine]
+        emails: list[dict[str, Any]] = [{"email": e, "label": lb} for e, lb in row.emails]
         if not replace:
+            stored = {q.e164 for q in current.phones}
             phones = [
                 {"number": p.e164, "label": p.label, "primary": p.primary} for p in current.phones
-            ] + [p for p in phones if p["number"] not in {q.e164 for q in current.phones}]
+            ] + [p for p in phones if p["number"] not in stored]
             have = {e.email.casefold() for e in current.emails}
             emails = [
                 {"email": e.email, "label": e.label, "primary": e.primary} for e in current.emails
-            ] + [e for e in emails if e["email"].casefold() not in have]
+            ] + [e for e in emails if str(e["email"]).casefold() not in have]
             data["tags"] = sorted({*current.tags, *row.tags})
             data["lists"] = sorted({*current.lists, *row.lists})
             data["custom"] = {**current.custom, **row.custom}

@@ -229,7 +229,7 @@ def _repair(
         candidates.append(("lost_leading_zero", "0" + text))
     found: dict[str, tuple[str, Reading]] = {}
     for name, candidate in candidates:
-        tried = backend.read(candidate, region)
+        tried = backend.read(candidate, region, confirm_invalid=False)
         if tried.validity == "valid" and tried.e164 is not None:
             found.setdefault(tried.e164, (name, tried))
     if len(found) != 1:

@@ -109,8 +109,11 @@ class Backend:
     def __repr__(self) -> str:
         return f"<Backend {self.name} (data {self.data_version})>"
 
-    def read(self, text: str, region: str | None) -> Reading:
-        """Parse, validate, classify and format ``text`` as dialled from ``region``."""
+    def read(self, text: str, region: str | None, *, confirm_invalid: bool = True) -> Reading:
+        """Parse, validate and classify ``text`` as dialled from ``region``.
+
+        ``confirm_invalid`` matters only to :class:`RoutedBackend`.
+        """
         try:
             number = self._parse(text, region)
         except self._error as exc:
@@ -161,21 +164,31 @@ class RoutedBackend(Backend):
         self.reference = reference
         self.table = table
 
-    def read(self, text: str, region: str | None) -> Reading:
+    def read(self, text: str, region: str | None, *, confirm_invalid: bool = True) -> Reading:
+        """The fast reading, or the reference's where they could differ.
+
+        Besides the routing table, an *invalid* answer is confirmed by the reference: the two
+        parsers differ on a few malformed texts (``00;0``, ``91,2``: which error, or whether an
+        extension is split off), and always on the reason. Repairs skip the confirmation for
+        their candidate readings (``confirm_invalid=False``): only a valid candidate counts.
+        """
         table = self.table
-        if table is None:
-            return self.fast.read(text, region)
-        if region in table.hint_regions and not _starts_with_plus(text):
+        if table is not None and region in table.hint_regions and not _starts_with_plus(text):
             return self.reference.read(text, region)
         try:
             number = self._parse(text, region)
         except self._error as exc:
+            if confirm_invalid:
+                return self.reference.read(text, region)
             return _FAILED.get(exc.error_type, _NOT_A_NUMBER)
         except Exception:  # a parser bug must not reach the caller
-            return _NOT_A_NUMBER
+            return self.reference.read(text, region) if confirm_invalid else _NOT_A_NUMBER
         if self._routed(number):
             return self.reference.read(text, region)
-        return self._describe(number)
+        reading = self._describe(number)
+        if confirm_invalid and reading.validity == "invalid":
+            return self.reference.read(text, region)
+        return reading
 
     def formats(self, e164: str) -> tuple[str, str]:
         number = self._parse(e164, None)

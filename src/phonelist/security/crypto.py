@@ -51,6 +51,7 @@ class Keyring:
     active: str
     index_key: bytes
     _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False)
+    _index_macs: dict[str, hmac.HMAC] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.active not in self.data_keys:
@@ -59,6 +60,7 @@ class Keyring:
             if len(key) != 32:
                 raise ConfigError(f"keyring: data key {key_id!r} is not 256 bits")
         self._ciphers = {k: AESGCM(v) for k, v in self.data_keys.items()}
+        self._index_macs = {}
 
     @classmethod
     def generate(cls) -> Keyring:
@@ -101,8 +103,14 @@ class Keyring:
 
     # -- blind index ------------------------------------------------------------------------
     def blind_index(self, domain: str, value: str) -> bytes:
-        message = domain.encode() + b"\x00" + value.encode("utf-8")
-        return hmac.new(self.index_key, message, hashlib.sha256).digest()[:_INDEX_BYTES]
+        mac = self._index_macs.get(domain)
+        if mac is None:  # keyed once per domain; copy() is much cheaper than hmac.new()
+            mac = self._index_macs[domain] = hmac.new(
+                self.index_key, domain.encode() + b"\x00", hashlib.sha256
+            )
+        copy = mac.copy()
+        copy.update(value.encode("utf-8"))
+        return copy.digest()[:_INDEX_BYTES]
 
     # -- rotation and persistence -----------------------------------------------------------
     def with_new_active_key(self) -> Keyring:
@@ -121,6 +129,7 @@ class Keyring:
         self.active = other.active
         self.index_key = other.index_key
         self._ciphers = dict(other._ciphers)
+        self._index_macs = {}
 
     def to_json(self) -> str:
         return json.dumps(
