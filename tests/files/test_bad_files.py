@@ -272,6 +272,38 @@ def test_a_damaged_workbook(tmp_path: Path) -> None:
     )
 
 
+def billion_laughs() -> bytes:
+    """A sheet whose one cell expands to 10^9 "lol"s through nested XML entities."""
+    entities = '<!ENTITY lol0 "lol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE lolz [{entities}]>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row>'
+        "</sheetData></worksheet>"
+    ).encode()
+
+
+def test_xml_entity_expansion_in_a_workbook(tmp_path: Path) -> None:
+    good = xlsx(tmp_path / "good.xlsx", [["a"], ["1"]])
+    path = tmp_path / "laughs.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = billion_laughs()
+            target.writestr(member, data)
+    error = refused(path)
+    assert error.details["cause"] == "EntitiesForbidden"  # defusedxml, not a memory blow-up
+    check(
+        error,
+        "file_not_xlsx",
+        "laughs.xlsx: the workbook is damaged or not an Excel workbook; open it in Excel and "
+        "save it again, or save it as CSV",
+    )
+
+
 def test_a_zip_bomb_of_1_gb(tmp_path: Path) -> None:
     path = zip_bomb(
         tmp_path / "bomb.xlsx",

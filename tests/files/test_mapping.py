@@ -306,3 +306,20 @@ def test_more_than_twenty_phone_columns() -> None:
 )
 def test_custom_field_names_for_unmapped_headers(header: str, name: str | None) -> None:
     assert custom_field_name(header) == name
+
+
+def test_label_columns_pair_with_their_slot() -> None:
+    export = auto_map(["id", "phone", "phone_label", "phone_2", "phone_2_label", "email",
+                       "email_label", "email_2"])  # fmt: skip
+    assert export.label_columns == {
+        "phone": "phone_label",
+        "phone_2": "phone_2_label",
+        "email": "email_label",
+    }
+    google = auto_map(["Phone 1 - Type", "Phone 1 - Value", "Mobile"])
+    assert google.assignments == {
+        "Phone 1 - Value": "phone",
+        "Mobile": "phone_2:mobile",
+        "Phone 1 - Type": "phone_label",
+    }
+    assert google.label_columns == {"Phone 1 - Value": "Phone 1 - Type"}

@@ -339,6 +339,9 @@ class ContactService(ContactQueries):
             row.number_type = number.number_type
             row.region = number.region
             row.country_code = number.country_code
+            row.carrier = number.carrier
+            row.time_zones = list(number.time_zones)
+            row.analyzed_at = utcnow()
             rows.append(row)
         contact.phones = rows
 

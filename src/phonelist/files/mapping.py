@@ -4,6 +4,7 @@
     mapping.assignments   # {"Telemóvel": "phone:mobile", "Nome": "first_name", ...}
     mapping.unmapped      # columns nothing was found for, in file order
     mapping.warnings      # ambiguities, resolved, in words
+    mapping.label_columns # {"phone": "phone_label"}: where a number's per-row label is
 
 An assignment's target is one of:
 
@@ -64,6 +65,21 @@ class ColumnMapping:
 
     def target(self, column: str) -> str | None:
         return self.assignments.get(column)
+
+    @property
+    def label_columns(self) -> dict[str, str]:
+        """Number or email column -> the column holding its per-row label, where there is one
+        (``phone`` -> ``phone_label``, ``Phone 1 - Value`` -> ``Phone 1 - Type``). A row's label
+        there wins over the label the number column's header implies."""
+        by_target = {target: column for column, target in self.assignments.items()}
+        pairs = {}
+        for column, target in self.assignments.items():
+            slot = parse_slot(target.split(":", 1)[0])
+            if slot is not None and not slot[2]:
+                label = by_target.get(label_column(slot[0], slot[1]))
+                if label is not None:
+                    pairs[column] = label
+        return pairs
 
 
 @dataclass

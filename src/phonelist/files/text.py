@@ -248,10 +248,10 @@ class LineReader(Iterator[str]):
         try:
             line = self.stream.readline(MAX_LINE_CHARS + 2)
         except UnicodeDecodeError:
-            line = self.line_number + 1
+            bad = self.line_number + 1
             if self.path is not None:
-                line = locate_bad_bytes(self.path, self.encoding)
-            raise bad_encoding(self.name, line, self.encoding.name) from None
+                bad = locate_bad_bytes(self.path, self.encoding)
+            raise bad_encoding(self.name, bad, self.encoding.name) from None
         if not line:
             raise StopIteration
         self.line_number += 1

@@ -332,7 +332,10 @@ def _record(properties: list[_Property]) -> dict[str, str]:
             parts = [*_components(prop.value, ";"), *[""] * 7]
             record["city"], record["region"] = parts[3], parts[4]
             record["postal_code"], record["country"] = parts[5], parts[6]
-        elif name == "TZ" and not _UTC_OFFSET.fullmatch(prop.value.strip()):
+        elif name == "TZ" and (
+            "TEXT" in [v.upper() for v in prop.params.get("VALUE", [])]
+            or not _UTC_OFFSET.fullmatch(prop.value.strip())
+        ):
             record["time_zone"] = _unescape(prop.value)
         elif name == "NOTE":
             notes.append(_unescape(prop.value))
@@ -450,7 +453,7 @@ class VcardWriter:
         if any(place):
             lines.append("ADR:;;;" + ";".join(_escape(p) for p in place))
         if value("time_zone"):
-            lines.append(f"TZ:{_escape(value('time_zone'))}")
+            lines.append(f"TZ;VALUE=text:{_escape(value('time_zone'))}")
         if value("tags"):
             lines.append("CATEGORIES:" + ",".join(_escape(t) for t in split_list(value("tags"))))
         if value("note"):

@@ -18,6 +18,7 @@ import datetime as dt
 import re
 import warnings
 import zipfile
+from collections.abc import Generator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from phonelist.files.limits import (
     MAX_ZIP_UNCOMPRESSED,
     ZIP_RATIO_FLOOR,
 )
-from phonelist.files.table import Cells, Rows, Table, check_header
+from phonelist.files.table import Rows, Table, check_header
 
 __all__ = ["XlsxTable", "cell_text", "check_archive", "escape_text", "unescape_text"]
 
@@ -136,7 +137,8 @@ class XlsxTable(Table):
         self._wanted = sheet
         self._header_row = 0
         with closing(self._sheet_rows()) as rows:
-            for index, cells in rows:
+            for index, row in rows:
+                cells = [cell_text(value) for value in row]
                 if any(cell.strip() for cell in cells):
                     self._header_row = index
                     self.columns = self._header(cells, index)
@@ -154,8 +156,9 @@ class XlsxTable(Table):
             )
         return check_header(cells[:MAX_COLUMNS], self.name, f"row {index}")
 
-    def _sheet_rows(self) -> Cells:
-        """Every row of the sheet with its row number, as text, at most MAX_COLUMNS + 1 wide."""
+    def _sheet_rows(self) -> Generator[tuple[int, tuple[Any, ...]], None, None]:
+        """Every row of the sheet with its row number: the cells' values, as far as the last
+        one present but never past column MAX_COLUMNS + 1."""
         # A file object, not the path: openpyxl would refuse a workbook named .csv or .dat.
         source = self.path.open("rb")
         try:
@@ -167,9 +170,14 @@ class XlsxTable(Table):
             source.close()
             raise self._damaged(exc) from None
         try:
-            sheet = self._pick(workbook)
-            sheet.reset_dimensions()  # a sheet's own size claim may be 16384 columns wide
-            rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
+            try:
+                sheet = self._pick(workbook)  # opening a sheet parses the start of its XML
+                sheet.reset_dimensions()  # a sheet's own size claim may be 16384 columns wide
+                rows = sheet.iter_rows(values_only=True)
+            except FileRejected:
+                raise
+            except Exception as exc:
+                raise self._damaged(exc) from None
             index = 0
             while True:
                 try:
@@ -179,7 +187,10 @@ class XlsxTable(Table):
                 except Exception as exc:  # the boundary again, for the sheet's XML
                     raise self._damaged(exc) from None
                 index += 1
-                yield index, [cell_text(value) for value in row]
+                if len(row) > MAX_COLUMNS:  # tuple.count: no Python loop over empty cells
+                    tail = row[MAX_COLUMNS:]
+                    row = row[: MAX_COLUMNS + (tail.count(None) != len(tail))]
+                yield index, row
         finally:
             workbook.close()
             source.close()
@@ -209,20 +220,25 @@ class XlsxTable(Table):
             "the workbook is damaged or not an Excel workbook; open it in Excel and save it "
             "again, or save it as CSV",
         )
-        error.details["cause"] = type(exc).__name__
+        root: BaseException = exc
+        while root.__cause__ is not None:  # openpyxl wraps the parser's error in a ValueError
+            root = root.__cause__
+        error.details["cause"] = type(root).__name__
         return error
 
     def _records(self) -> Rows:
         columns = self.columns
         width = len(columns)
         with closing(self._sheet_rows()) as rows:
-            for index, cells in rows:
+            for index, row in rows:
                 if index <= self._header_row:
                     continue
-                for position in range(width, len(cells)):
-                    if cells[position].strip():
-                        self._beyond(index, position)
-                if not any(cell.strip() for cell in cells[:width]):
+                if len(row) > width and row[width:].count(None) != len(row) - width:
+                    for position in range(width, len(row)):
+                        if cell_text(row[position]).strip():
+                            self._beyond(index, position)
+                cells = [cell_text(value) for value in row[:width]]
+                if not any(cell.strip() for cell in cells):
                     continue
                 values = dict.fromkeys(columns, "")
                 for column, cell in zip(columns, cells, strict=False):

@@ -15,59 +15,58 @@ from phonelist.contacts.bulk import NewContact, NewPhone
 from phonelist.contacts.fields import FieldDefinition, check_value, parse_text_value
 from phonelist.contacts.schemas import email_address, iana_time_zone, iso_country, plain_text
 from phonelist.errors import ValidationError
+from phonelist.files.layout import CONSENT_FIELDS, parse_slot, split_list
 from phonelist.numbers.analyze import Analysis, analyze
 from phonelist.store.models import CustomField
 
-__all__ = ["Columns", "Prepared", "Rejected", "prepare_row", "split_multi"]
+__all__ = ["Columns", "Prepared", "Rejected", "prepare_row"]
 
 NAME_LIMIT, PLACE_LIMIT, NOTE_LIMIT = 200, 100, 10_000
-CONSENT_FIELDS = (
-    "consent_channel",
-    "consent_purpose",
-    "consent_at",
-    "consent_method",
-    "consent_text",
-    "consent_version",
-    "consent_source_url",
-    "consent_form_id",
-    "consent_ip",
-    "consent_user_agent",
-    "consent_language",
-    "consent_evidence_ref",
-)
 
 
 @dataclass(frozen=True, slots=True)
 class Columns:
-    """Where each field comes from: the mapped columns, in file order."""
+    """Where each field comes from: the mapped columns, slots in order (slot 1 is primary)."""
 
-    phones: tuple[tuple[str, str | None], ...]  # (column, label)
-    emails: tuple[tuple[str, str | None], ...]
+    phones: tuple[tuple[str, str | None, str | None], ...]  # (column, fixed label, label column)
+    emails: tuple[tuple[str, str | None, str | None], ...]
     simple: dict[str, str]  # field -> column, for one-column fields
     custom: dict[str, str]  # custom field name -> column
     consent: dict[str, str]  # consent_* field -> column
 
     @classmethod
     def from_assignments(cls, assignments: dict[str, str]) -> Columns:
-        """``assignments`` maps column -> field (``phone``, ``phone:work``, ``custom:size``…)."""
-        phones, emails = [], []
+        """``assignments`` maps column -> target: ``phone``, ``phone_2:work``, ``phone_label``,
+        ``custom:size``, ``city``… (see ``phonelist.files.layout``)."""
+        slots: dict[str, dict[int, list[str | None]]] = {"phone": {}, "email": {}}
         simple: dict[str, str] = {}
         custom: dict[str, str] = {}
         consent: dict[str, str] = {}
         for column, target in assignments.items():
-            kind, _, label = target.partition(":")
-            base = kind.rstrip("0123456789_") if kind.startswith(("phone", "email")) else kind
-            if base == "phone":
-                phones.append((column, label or None))
-            elif base == "email":
-                emails.append((column, label or None))
+            kind, _, fixed = target.partition(":")
+            slot = parse_slot(kind)
+            if slot is not None:
+                field_name, number, is_label = slot
+                entry = slots[field_name].setdefault(number, [None, None, None])
+                if is_label:
+                    entry[2] = column
+                else:
+                    entry[0], entry[1] = column, fixed or None
             elif kind == "custom":
-                custom[label] = column
+                custom[fixed] = column
             elif kind in CONSENT_FIELDS:
                 consent[kind] = column
             else:
                 simple.setdefault(kind, column)
-        return cls(tuple(phones), tuple(emails), simple, custom, consent)
+
+        def ordered(name: str) -> tuple[tuple[str, str | None, str | None], ...]:
+            return tuple(
+                (entry[0], entry[1], entry[2])
+                for _, entry in sorted(slots[name].items())
+                if entry[0] is not None
+            )
+
+        return cls(ordered("phone"), ordered("email"), simple, custom, consent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,24 +83,6 @@ class Prepared:
     analyses: tuple[Analysis, ...]
     dropped: tuple[Rejected, ...] = ()  # secondary numbers that were unusable
     consent: dict[str, str] = field(default_factory=dict)
-
-
-def split_multi(cell: str) -> list[str]:
-    """Tags and lists in one cell: separated by ``;`` or ``,`` (``\\;`` keeps a literal ;)."""
-    parts, current, escaped = [], [], False
-    for char in cell:
-        if escaped:
-            current.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char in ";,":
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return [p.strip() for p in parts if p.strip()]
 
 
 def prepare_row(
@@ -130,10 +111,11 @@ def prepare_row(
         phones: list[NewPhone] = []
         dropped: list[Rejected] = []
         first_problem: Rejected | None = None
-        for column, label in columns.phones:
+        for column, fixed, label_column in columns.phones:
             raw = values.get(column, "")
             if not raw.strip():
                 continue
+            label = fixed or _label(values, label_column)
             result = analyze(raw, hint, default_region)
             if result.e164 is None or result.validity == "invalid":
                 problem = Rejected(
@@ -163,10 +145,11 @@ def prepare_row(
         if not phones:
             return first_problem or Rejected("no_number", "the row has no phone number", None, None)
         emails: list[tuple[str, str | None]] = []
-        for column, label in columns.emails:
+        for column, fixed, label_column in columns.emails:
             address = (values.get(column) or "").strip()
             if not address:
                 continue
+            label = fixed or _label(values, label_column)
             try:
                 _checked(address, "email", 254, email_address)
             except ValidationError as exc:
@@ -176,8 +159,8 @@ def prepare_row(
         status = cell("status")
         if status is not None and status not in statuses:
             raise ValidationError(f"status: unknown status {status!r}", field="status")
-        row_tags = [*tags, *split_multi(cell("tags") or "")]
-        row_lists = [*lists, *split_multi(cell("lists") or "")]
+        row_tags = [*tags, *split_list(cell("tags") or "")]
+        row_lists = [*lists, *split_list(cell("lists") or "")]
         for tag in row_tags:
             _checked(tag, "tags", 64)
         for name in row_lists:
@@ -226,6 +209,15 @@ def prepare_row(
     return Prepared(
         contact=contact, analyses=tuple(analyses), dropped=tuple(dropped), consent=consent
     )
+
+
+def _label(values: dict[str, str], column: str | None) -> str | None:
+    if column is None:
+        return None
+    text = values.get(column, "").strip()
+    if not text:
+        return None
+    return _checked(text, "label", 32)
 
 
 def _region_hint(text: str | None) -> str | None:

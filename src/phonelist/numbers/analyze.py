@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
@@ -108,7 +108,7 @@ class Analysis:
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # A plain tuple of fields: the cheapest shape to send between processes.
-        return (Analysis, astuple(self))
+        return (Analysis, tuple(getattr(self, name) for name in _FIELDS))
 
 
 _FIELDS = tuple(f.name for f in fields(Analysis))

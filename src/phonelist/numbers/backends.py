@@ -167,9 +167,10 @@ class RoutedBackend(Backend):
     def read(self, text: str, region: str | None, *, confirm_invalid: bool = True) -> Reading:
         """The fast reading, or the reference's where they could differ.
 
-        Besides the routing table, an *invalid* answer is confirmed by the reference: the two
-        parsers differ on a few malformed texts (``00;0``, ``91,2``: which error, or whether an
-        extension is split off), and always on the reason. Repairs skip the confirmation for
+        Besides the routing table, the reference confirms every *invalid* answer and every
+        *possible* one with an extension: the two parsers differ on some malformed texts
+        (``00;0``, ``91,2``, ``76;04`` read from Germany: which error, or whether a one- or
+        two-digit "number" with an extension parses at all). Repairs skip the confirmation for
         their candidate readings (``confirm_invalid=False``): only a valid candidate counts.
         """
         table = self.table
@@ -186,7 +187,10 @@ class RoutedBackend(Backend):
         if self._routed(number):
             return self.reference.read(text, region)
         reading = self._describe(number)
-        if confirm_invalid and reading.validity == "invalid":
+        if confirm_invalid and (
+            reading.validity == "invalid"
+            or (reading.validity == "possible" and reading.extension is not None)
+        ):
             return self.reference.read(text, region)
         return reading
 
