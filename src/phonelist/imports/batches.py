@@ -1,0 +1,390 @@
+"""Writing one batch of prepared rows: de-duplication, the bulk insert, rejects, consent
+evidence and the job's high-water mark, all in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from phonelist.clock import utcnow
+from phonelist.contacts import codec
+from phonelist.contacts.commands import CreateMany, UpdateContact
+from phonelist.contacts.schemas import ContactPatch
+from phonelist.contacts.service import ContactService
+from phonelist.ids import new_id
+from phonelist.imports.options import ImportOptions
+from phonelist.imports.rejects import write_reject
+from phonelist.imports.report import Counts
+from phonelist.imports.rows import Columns, Prepared, Rejected, parse_occurred_at, prepare_row
+from phonelist.security.crypto import Keyring
+from phonelist.security.permissions import Actor
+from phonelist.store import Store
+from phonelist.store.engine import UniqueViolation
+from phonelist.store.models import ConsentRecord, ImportJob, ImportReject, PhoneNumber, Suppression
+
+__all__ = ["Batch", "BatchWriter", "batches", "write_rejects"]
+
+
+@dataclass
+class Batch:
+    items: list[tuple[int, Prepared | Rejected]]
+    last_row: int
+
+
+class BatchWriter:
+    def __init__(self, store: Store, keyring: Keyring, contacts: ContactService) -> None:
+        self.store = store
+        self.keyring = keyring
+        self.contacts = contacts
+
+    def write(
+        self,
+        actor: Actor,
+        job_id: str,
+        batch: Batch,
+        options: ImportOptions,
+        counts: Counts,
+        seen: set[bytes],
+    ) -> None:
+        for attempt in (1, 2):
+            trial = Counts.from_json(counts.to_json())
+            trial_seen = set(seen)
+            try:
+                with self.store.write() as session:
+                    self._write_batch(session, actor, job_id, batch, options, trial, trial_seen)
+            except UniqueViolation:
+                if attempt == 2:
+                    raise
+                continue  # another writer took a number meanwhile: check again
+            vars(counts).update(vars(trial))
+            seen |= trial_seen
+            return
+
+    def _write_batch(
+        self,
+        session: Session,
+        actor: Actor,
+        job_id: str,
+        batch: Batch,
+        options: ImportOptions,
+        counts: Counts,
+        seen: set[bytes],
+    ) -> None:
+        keyring = self.keyring
+        prepared = [(n, item) for n, item in batch.items if isinstance(item, Prepared)]
+        owners = (
+            _owners(session, actor.workspace_id, keyring, prepared) if not options.suppress else {}
+        )
+        new: list[tuple[int, Prepared]] = []
+        batch_numbers: dict[bytes, int] = {}
+        for row_number, item in batch.items:
+            counts.rows += 1
+            if isinstance(item, Rejected):
+                counts.rejected += 1
+                counts.rejected_by_reason[item.reason] += 1
+                _store_reject(session, keyring, job_id, row_number, item)
+                continue
+            counts.numbers_dropped += len(item.dropped)
+            indexes = [codec.phone_index(keyring, p.e164) for p in item.contact.phones]
+            if options.suppress:
+                counts.suppressed += _suppress(
+                    session, actor, keyring, job_id, item, indexes, options.source
+                )
+                continue
+            if any(i in batch_numbers or i in seen for i in indexes):
+                counts.duplicates_in_file += 1
+                continue
+            owner = next((owners[i] for i in indexes if i in owners), None)
+            if owner is not None:
+                counts.duplicates_in_store += 1
+                if options.on_duplicate != "skip":
+                    self._update_existing(
+                        session,
+                        actor,
+                        owner,
+                        item,
+                        indexes,
+                        owners,
+                        replace=options.on_duplicate == "replace",
+                    )
+                    counts.updated += 1
+                    counts.consent_records += self._consent(session, actor, job_id, item, options)
+                continue
+            for index in indexes:
+                batch_numbers[index] = row_number
+            new.append((row_number, item))
+        if new:
+            self.contacts.apply_in(
+                session,
+                actor,
+                CreateMany(tuple(item.contact for _, item in new), {"import_job": job_id}),
+            )
+            for _, item in new:
+                counts.imported += 1
+                first = item.analyses[0]
+                counts.by_type[first.number_type or "unknown"] += 1
+                counts.by_country[first.region or "unknown"] += 1
+                counts.consent_records += self._consent(session, actor, job_id, item, options)
+        seen.update(batch_numbers)
+        job = session.get(ImportJob, job_id)
+        assert job is not None
+        job.rows_committed, job.counts, job.updated_at = batch.last_row, counts.to_json(), utcnow()
+
+    def _update_existing(
+        self,
+        session: Session,
+        actor: Actor,
+        contact_id: str,
+        item: Prepared,
+        indexes: list[bytes],
+        owners: dict[bytes, str],
+        *,
+        replace: bool,
+    ) -> None:
+        current = self.contacts.get_in(session, actor, contact_id)
+        row = item.contact
+        # Numbers held by other contacts stay where they are.
+        mine = [
+            p
+            for p, i in zip(row.phones, indexes, strict=True)
+            if owners.get(i, contact_id) == contact_id
+        ]
+        data: dict[str, Any] = {}
+        for name in (
+            "display_name",
+            "first_name",
+            "last_name",
+            "country",
+            "region",
+            "city",
+            "postal_code",
+            "time_zone",
+            "source",
+        ):
+            value = getattr(row, name)
+            if value is not None or replace:
+                data[name] = value
+        if replace:
+            data["status"] = row.status
+        phones: list[dict[str, Any]] = [{"number": p.e164, "label": p.label} for p in mine]
+        emails: list[dict[str, Any]] = [{"email": e, "label": lb} for e, lb in row.emails]
+        if not replace:
+            stored = {q.e164 for q in current.phones}
+            phones = [
+                {"number": p.e164, "label": p.label, "primary": p.primary} for p in current.phones
+            ] + [p for p in phones if p["number"] not in stored]
+            have = {e.email.casefold() for e in current.emails}
+            emails = [
+                {"email": e.email, "label": e.label, "primary": e.primary} for e in current.emails
+            ] + [e for e in emails if str(e["email"]).casefold() not in have]
+            data["tags"] = sorted({*current.tags, *row.tags})
+            data["lists"] = sorted({*current.lists, *row.lists})
+            data["custom"] = {**current.custom, **row.custom}
+        else:
+            data["tags"], data["lists"], data["custom"] = (
+                list(row.tags),
+                list(row.lists),
+                dict(row.custom),
+            )
+        data["phones"], data["emails"] = phones, emails
+        patch = ContactPatch.model_validate(data)
+        self.contacts.apply_in(session, actor, UpdateContact(contact_id, patch))
+
+    def _consent(
+        self,
+        session: Session,
+        actor: Actor,
+        job_id: str,
+        item: Prepared,
+        options: ImportOptions,
+    ) -> int:
+        basis = options.consent_basis
+        evidence = item.consent
+        if basis is None or not evidence.get("consent_at"):
+            return 0  # no evidence: consent stays unknown (COMPLIANCE.md C5)
+        occurred = parse_occurred_at(evidence.get("consent_at"))
+        e164 = item.contact.phones[0].e164
+        record_id = new_id()
+        seal = self.keyring.encrypt
+        text = evidence.get("consent_text")
+        session.add(
+            ConsentRecord(
+                id=record_id,
+                workspace_id=actor.workspace_id,
+                e164_index=codec.phone_index(self.keyring, e164),
+                e164_enc=seal(e164, table="consent_records", column="e164", row_id=record_id),
+                channel=evidence.get("consent_channel", basis.channel),
+                purpose=evidence.get("consent_purpose", basis.purpose),
+                sender=None,
+                action="grant",
+                occurred_at=occurred,
+                recorded_at=utcnow(),
+                method=evidence.get("consent_method", basis.method),
+                affirmative_action=None,
+                disclosure_text=text,
+                disclosure_version=evidence.get("consent_version"),
+                disclosure_hash=hashlib.sha256(text.encode()).hexdigest() if text else None,
+                language=evidence.get("consent_language"),
+                source_url=evidence.get("consent_source_url"),
+                form_id=evidence.get("consent_form_id"),
+                ip_enc=_seal_opt(self.keyring, evidence.get("consent_ip"), "ip", record_id),
+                user_agent_enc=_seal_opt(
+                    self.keyring, evidence.get("consent_user_agent"), "user_agent", record_id
+                ),
+                actor=actor.label,
+                evidence_ref=evidence.get("consent_evidence_ref"),
+                import_job_id=job_id,
+                basis=str(basis),
+            )
+        )
+        return 1
+
+    def count_dry(self, batch: Batch, counts: Counts, seen: set[bytes], actor: Actor) -> None:
+        with self.store.read() as session:
+            prepared = [(n, i) for n, i in batch.items if isinstance(i, Prepared)]
+            owners = _owners(session, actor.workspace_id, self.keyring, prepared)
+        for _, item in batch.items:
+            counts.rows += 1
+            if isinstance(item, Rejected):
+                counts.rejected += 1
+                counts.rejected_by_reason[item.reason] += 1
+                continue
+            counts.numbers_dropped += len(item.dropped)
+            indexes = [codec.phone_index(self.keyring, p.e164) for p in item.contact.phones]
+            if any(i in seen for i in indexes):
+                counts.duplicates_in_file += 1
+            elif any(i in owners for i in indexes):
+                counts.duplicates_in_store += 1
+            else:
+                counts.imported += 1
+                first = item.analyses[0]
+                counts.by_type[first.number_type or "unknown"] += 1
+                counts.by_country[first.region or "unknown"] += 1
+            seen.update(indexes)
+
+
+def batches(
+    table: Any, size: int, after: int, columns: Columns, context: dict[str, Any]
+) -> Iterator[Batch]:
+    items: list[tuple[int, Prepared | Rejected]] = []
+    last = after
+    for row_number, values in table.rows(after=after):
+        items.append((row_number, prepare_row(values, columns, **context)))
+        last = row_number
+        if len(items) >= size:
+            yield Batch(items, last)
+            items = []
+    if items:
+        yield Batch(items, last)
+
+
+def _owners(
+    session: Session, workspace_id: int, keyring: Keyring, prepared: list[tuple[int, Prepared]]
+) -> dict[bytes, str]:
+    """Which of the batch's numbers the store already holds, and by which contact."""
+    wanted = [
+        codec.phone_index(keyring, p.e164) for _, item in prepared for p in item.contact.phones
+    ]
+    owners: dict[bytes, str] = {}
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        owners.update(
+            session.execute(
+                select(PhoneNumber.e164_index, PhoneNumber.contact_id).where(
+                    PhoneNumber.workspace_id == workspace_id, PhoneNumber.e164_index.in_(chunk)
+                )
+            ).all()
+        )
+    return owners
+
+
+def _suppress(
+    session: Session,
+    actor: Actor,
+    keyring: Keyring,
+    job_id: str,
+    item: Prepared,
+    indexes: list[bytes],
+    source: str | None,
+) -> int:
+    active = set(
+        session.scalars(
+            select(Suppression.e164_index).where(
+                Suppression.workspace_id == actor.workspace_id,
+                Suppression.kind == "internal_dnc",
+                Suppression.lifted_at.is_(None),
+                Suppression.e164_index.in_(indexes),
+            )
+        )
+    )
+    added = 0
+    for phone, index in zip(item.contact.phones, indexes, strict=True):
+        if index in active:
+            continue
+        sid = new_id()
+        session.add(
+            Suppression(
+                id=sid,
+                workspace_id=actor.workspace_id,
+                e164_index=index,
+                e164_enc=keyring.encrypt(
+                    phone.e164, table="suppressions", column="e164", row_id=sid
+                ),
+                kind="internal_dnc",
+                source=source or "import",
+                reason="imported do-not-contact list",
+                created_at=utcnow(),
+                created_by=actor.label,
+                import_job_id=job_id,
+            )
+        )
+        active.add(index)
+        added += 1
+    return added
+
+
+def _store_reject(
+    session: Session, keyring: Keyring, job_id: str, row_number: int, item: Rejected
+) -> None:
+    row_id = f"{job_id}:{row_number}"
+    session.add(
+        ImportReject(
+            job_id=job_id,
+            row_number=row_number,
+            column=(item.column or "")[:255] or None,
+            raw_enc=None
+            if item.raw is None
+            else keyring.encrypt(
+                item.raw[:10_000], table="import_rejects", column="raw", row_id=row_id
+            ),
+            reason=item.reason[:64],
+            message=item.message[:300],
+        )
+    )
+
+
+def write_rejects(writer: Any, batch: Batch) -> None:
+    for row_number, item in batch.items:
+        if isinstance(item, Rejected):
+            write_reject(writer, row_number, item.column, item.raw, item.reason, item.message)
+        else:
+            for dropped in item.dropped:
+                write_reject(
+                    writer,
+                    row_number,
+                    dropped.column,
+                    dropped.raw,
+                    f"{dropped.reason} (row imported)",
+                    dropped.message,
+                )
+
+
+def _seal_opt(keyring: Keyring, value: str | None, column: str, row_id: str) -> bytes | None:
+    if not value:
+        return None
+    return keyring.encrypt(value, table="consent_records", column=column, row_id=row_id)
