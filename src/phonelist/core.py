@@ -13,6 +13,7 @@ from phonelist.config import Settings
 from phonelist.contacts.fields import FieldService
 from phonelist.contacts.service import ContactService
 from phonelist.errors import ConfigError
+from phonelist.exports.service import ExportService
 from phonelist.imports.service import ImportService
 from phonelist.security.crypto import Keyring, load_keyring, load_or_create_session_secret
 from phonelist.security.permissions import Actor, Role
@@ -35,6 +36,7 @@ class Phonelist:
     contacts: ContactService
     fields: FieldService
     imports: ImportService
+    exports: ExportService
     tokens: TokenService
     users: UserService
     session_secret: bytes
@@ -61,6 +63,7 @@ class Phonelist:
             contacts=contacts,
             fields=fields,
             imports=ImportService(store, keyring, contacts, fields),
+            exports=ExportService(store, contacts, fields),
             tokens=TokenService(store),
             users=UserService(store),
             session_secret=load_or_create_session_secret(keys_dir),

@@ -51,8 +51,11 @@ def test_upload_runs_in_the_background(client: TestClient, core: Phonelist) -> N
 
 
 def test_dry_run_answers_with_the_report(client: TestClient, core: Phonelist) -> None:
-    response = client.post("/api/v1/imports", files={"file": ("c.csv", CSV, "text/csv")},
-                           data={"region": "ES", "dry_run": "true"})
+    response = client.post(
+        "/api/v1/imports",
+        files={"file": ("c.csv", CSV, "text/csv")},
+        data={"region": "ES", "dry_run": "true"},
+    )
     assert response.status_code == 200
     report = response.json()
     assert report["dry_run"] and report["job_id"] is None and report["counts"]["imported"] == 1
@@ -61,18 +64,23 @@ def test_dry_run_answers_with_the_report(client: TestClient, core: Phonelist) ->
 
 def test_imports_need_write_permission(client: TestClient, core: Phonelist) -> None:
     viewer = bearer(new_token(core, Role.VIEWER))
-    response = client.post("/api/v1/imports", files={"file": ("c.csv", CSV, "text/csv")},
-                           headers=viewer)
+    response = client.post(
+        "/api/v1/imports", files={"file": ("c.csv", CSV, "text/csv")}, headers=viewer
+    )
     assert response.status_code == 403
     assert client.get("/api/v1/imports/NOPE").status_code == 404
 
 
 def test_bad_files_and_options_are_4xx(client: TestClient) -> None:
-    binary = client.post("/api/v1/imports",
-                         files={"file": ("x.csv", b"\x00\x01\x02" * 1000, "text/csv")})
+    binary = client.post(
+        "/api/v1/imports", files={"file": ("x.csv", b"\x00\x01\x02" * 1000, "text/csv")}
+    )
     assert binary.status_code == 422 and binary.json()["error"]["code"].startswith("file_")
-    option = client.post("/api/v1/imports", files={"file": ("c.csv", CSV, "text/csv")},
-                         data={"on_duplicate": "merge"})
+    option = client.post(
+        "/api/v1/imports",
+        files={"file": ("c.csv", CSV, "text/csv")},
+        data={"on_duplicate": "merge"},
+    )
     assert option.status_code == 422 and option.json()["error"]["field"] == "on_duplicate"
 
 
@@ -80,6 +88,7 @@ def test_uploads_over_the_limit_are_413(core: Phonelist) -> None:
     core.settings = core.settings.model_copy(update={"max_upload_bytes": 2048})
     with client_for(core) as client:
         client.headers.update(bearer(new_token(core)))
-        response = client.post("/api/v1/imports",
-                               files={"file": ("big.csv", b"a,b\n" * 2000, "text/csv")})
+        response = client.post(
+            "/api/v1/imports", files={"file": ("big.csv", b"a,b\n" * 2000, "text/csv")}
+        )
     assert response.status_code == 413

@@ -13,7 +13,7 @@ def people(path: Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow(["Prénom", "Nom", "Portable", "Courriel"])
         writer.writerow(["Chloé", "Dubois", "06 12 34 56 78", "chloe@example.fr"])
-        writer.writerow(["Luc", "Martin", "=HYPERLINK(\"x\")", ""])
+        writer.writerow(["Luc", "Martin", '=HYPERLINK("x")', ""])
         writer.writerow(["Luc", "Martin", "+33 6 12 34 56 78", ""])
     return path
 
@@ -21,11 +21,16 @@ def people(path: Path) -> Path:
 def test_import_with_report_and_rejects(cli: Cli, tmp_path: Path) -> None:
     source = people(tmp_path / "clients.csv")
     rejects = tmp_path / "rejects.csv"
-    report = cli.json("import", str(source), "--region", "FR", "--tag", "salon",
-                      "--rejects", str(rejects))
+    report = cli.json(
+        "import", str(source), "--region", "FR", "--tag", "salon", "--rejects", str(rejects)
+    )
     counts = report["counts"]
-    assert (counts["rows"], counts["imported"], counts["rejected"],
-            counts["duplicates_in_file"]) == (3, 1, 1, 1)
+    assert (
+        counts["rows"],
+        counts["imported"],
+        counts["rejected"],
+        counts["duplicates_in_file"],
+    ) == (3, 1, 1, 1)
     assert counts["by_country"] == {"FR": 1}
     lines = list(csv.reader(rejects.open(encoding="utf-8")))
     assert lines[1][0] == "2" and lines[1][2].startswith("'=")  # neutralised for spreadsheets

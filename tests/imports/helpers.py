@@ -15,20 +15,29 @@ def snapshot(core: Phonelist, actor: Actor) -> list[dict[str, Any]]:
     while True:
         page = core.contacts.page(actor, limit=500, cursor=cursor)
         for contact in page.items:
-            found.append({
-                "names": (contact.display_name, contact.first_name, contact.last_name),
-                "phones": [(p.e164, p.label, p.primary, p.number_type, p.region)
-                           for p in contact.phones],
-                "emails": [(e.email, e.label, e.primary) for e in contact.emails],
-                "place": (contact.country, contact.region, contact.city, contact.postal_code,
-                          contact.time_zone),
-                "status": contact.status,
-                "tags": contact.tags,
-                "lists": contact.lists,
-                "custom": contact.custom,
-                "notes": [n.body for n in contact.notes],
-                "source": contact.source,
-            })
+            found.append(
+                {
+                    "names": (contact.display_name, contact.first_name, contact.last_name),
+                    "phones": [
+                        (p.e164, p.label, p.primary, p.number_type, p.region)
+                        for p in contact.phones
+                    ],
+                    "emails": [(e.email, e.label, e.primary) for e in contact.emails],
+                    "place": (
+                        contact.country,
+                        contact.region,
+                        contact.city,
+                        contact.postal_code,
+                        contact.time_zone,
+                    ),
+                    "status": contact.status,
+                    "tags": contact.tags,
+                    "lists": contact.lists,
+                    "custom": contact.custom,
+                    "notes": [n.body for n in contact.notes],
+                    "source": contact.source,
+                }
+            )
         if page.next_cursor is None:
             break
         cursor = page.next_cursor

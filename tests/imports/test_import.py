@@ -60,8 +60,7 @@ def test_import_maps_headers_validates_and_reports(
     report = core.imports.run(actor, pt_file, ImportOptions(source="feira"), rejects=rejects)
     c = report.counts
     assert (c.rows, c.imported, c.duplicates_in_file, c.rejected) == (7, 3, 1, 3)
-    assert dict(c.rejected_by_reason) == {
-        "invalid_email": 1, "number_too_short": 1, "no_number": 1}
+    assert dict(c.rejected_by_reason) == {"invalid_email": 1, "number_too_short": 1, "no_number": 1}
     assert c.by_country == {"PT": 2, "US": 1}
     assert report.mapping["Telemóvel"].startswith("phone")
     people = {tuple(p["names"][1:]): p for p in snapshot(core, actor)}
@@ -76,12 +75,17 @@ def test_import_maps_headers_validates_and_reports(
     lines = list(csv.reader(io.StringIO(rejects.getvalue())))
     assert lines[0] == ["row", "column", "value", "reason", "message"]
     assert [(r[0], r[3]) for r in lines[1:]] == [
-        ("3", "invalid_email"), ("4", "number_too_short"), ("5", "no_number")]
+        ("3", "invalid_email"),
+        ("4", "number_too_short"),
+        ("5", "no_number"),
+    ]
     assert lines[2][2] == "12"
     stored = list(core.imports.rejects(actor, report.job_id or ""))
     assert [(r[0], r[2], r[3]) for r in stored] == [
-        (3, "carla@example", "invalid_email"), (4, "12", "number_too_short"), (5, None,
-                                                                               "no_number")]
+        (3, "carla@example", "invalid_email"),
+        (4, "12", "number_too_short"),
+        (5, None, "no_number"),
+    ]
     job = core.imports.job(actor, report.job_id or "")
     assert job.status == "done" and job.rows_committed == 7
 
@@ -102,10 +106,16 @@ def test_running_again_converges(core: Phonelist, actor: Actor, pt_file: Path) -
 
 
 def test_on_duplicate_update_and_replace(core: Phonelist, actor: Actor, tmp_path: Path) -> None:
-    first = write_csv(tmp_path / "a.csv", ["name", "phone", "email", "city", "tags"],
-                      [["Ana", "+351912345678", "ana@example.org", "Porto", "a"]])
-    second = write_csv(tmp_path / "b.csv", ["name", "phone", "email", "city", "tags"],
-                       [["Ana Maria", "+351 912 345 678", "am@example.org", "", "b"]])
+    first = write_csv(
+        tmp_path / "a.csv",
+        ["name", "phone", "email", "city", "tags"],
+        [["Ana", "+351912345678", "ana@example.org", "Porto", "a"]],
+    )
+    second = write_csv(
+        tmp_path / "b.csv",
+        ["name", "phone", "email", "city", "tags"],
+        [["Ana Maria", "+351 912 345 678", "am@example.org", "", "b"]],
+    )
     core.imports.run(actor, first, ImportOptions())
     updated = core.imports.run(actor, second, ImportOptions(on_duplicate="update"))
     assert updated.counts.updated == 1
@@ -119,11 +129,8 @@ def test_on_duplicate_update_and_replace(core: Phonelist, actor: Actor, tmp_path
     assert ana["tags"] == ["b"]
 
 
-def test_tags_lists_and_source_for_every_row(
-    core: Phonelist, actor: Actor, pt_file: Path
-) -> None:
-    core.imports.run(actor, pt_file, ImportOptions(tags=("fair",), lists=("2026",),
-                                                   source="stand"))
+def test_tags_lists_and_source_for_every_row(core: Phonelist, actor: Actor, pt_file: Path) -> None:
+    core.imports.run(actor, pt_file, ImportOptions(tags=("fair",), lists=("2026",), source="stand"))
     for person in snapshot(core, actor):
         assert "fair" in person["tags"] and person["lists"] == ["2026"]
         assert person["source"] == "stand"
@@ -133,24 +140,41 @@ def test_import_never_invents_consent(core: Phonelist, actor: Actor, tmp_path: P
     path = write_csv(
         tmp_path / "c.csv",
         ["name", "phone", "consent_at", "consent_text", "consent_ip", "consent_source_url"],
-        [["A", "+351912345678", "2026-01-02T10:00:00Z", "I agree to texts", "203.0.113.9",
-          "https://example.org/form"],
-         ["B", "+351912345679", "", "", "", ""]],
+        [
+            [
+                "A",
+                "+351912345678",
+                "2026-01-02T10:00:00Z",
+                "I agree to texts",
+                "203.0.113.9",
+                "https://example.org/form",
+            ],
+            ["B", "+351912345679", "", "", "", ""],
+        ],
     )
     report = core.imports.run(actor, path, ImportOptions())
     assert count(core, ConsentRecord) == 0
     assert any("--consent-basis" in w for w in report.warnings)
-    path2 = write_csv(tmp_path / "c2.csv", ["name", "phone", "consent_at", "consent_text",
-                                            "consent_ip"],
-                      [["C", "+351912345670", "2026-01-02", "I agree", "203.0.113.9"],
-                       ["D", "+351912345671", "", "", ""]])
-    report = core.imports.run(actor, path2, ImportOptions(
-        consent_basis=ConsentBasis.parse("sms:marketing:web_form")))
+    path2 = write_csv(
+        tmp_path / "c2.csv",
+        ["name", "phone", "consent_at", "consent_text", "consent_ip"],
+        [
+            ["C", "+351912345670", "2026-01-02", "I agree", "203.0.113.9"],
+            ["D", "+351912345671", "", "", ""],
+        ],
+    )
+    report = core.imports.run(
+        actor, path2, ImportOptions(consent_basis=ConsentBasis.parse("sms:marketing:web_form"))
+    )
     assert report.counts.consent_records == 1
     with core.store.read() as session:
         [record] = session.scalars(select(ConsentRecord))
         assert (record.channel, record.purpose, record.method, record.action) == (
-            "sms", "marketing", "web_form", "grant")
+            "sms",
+            "marketing",
+            "web_form",
+            "grant",
+        )
         assert record.disclosure_text == "I agree" and record.disclosure_hash
         assert record.import_job_id == report.job_id and record.ip_enc is not None
         assert record.occurred_at is not None and record.occurred_at.year == 2026
@@ -160,8 +184,11 @@ def test_import_never_invents_consent(core: Phonelist, actor: Actor, tmp_path: P
 def test_suppress_imports_into_the_do_not_contact_list(
     core: Phonelist, actor: Actor, tmp_path: Path
 ) -> None:
-    path = write_csv(tmp_path / "dnc.csv", ["phone"], [["+351912345678"], ["+351912345678"],
-                                                       ["+12025550143"], ["nope"]])
+    path = write_csv(
+        tmp_path / "dnc.csv",
+        ["phone"],
+        [["+351912345678"], ["+351912345678"], ["+12025550143"], ["nope"]],
+    )
     report = core.imports.run(actor, path, ImportOptions(suppress=True, source="complaints"))
     assert report.counts.suppressed == 2 and report.counts.rejected == 1
     assert count(core, Contact) == 0 and count(core, Suppression) == 2
@@ -169,11 +196,12 @@ def test_suppress_imports_into_the_do_not_contact_list(
     assert again.counts.suppressed == 0 and count(core, Suppression) == 2
 
 
-def test_create_fields_keeps_unknown_columns(
-    core: Phonelist, actor: Actor, tmp_path: Path
-) -> None:
-    path = write_csv(tmp_path / "f.csv", ["phone", "Shoe size", "Data de nascimento"],
-                     [["+351912345678", "42", "1990-01-02"]])
+def test_create_fields_keeps_unknown_columns(core: Phonelist, actor: Actor, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "f.csv",
+        ["phone", "Shoe size", "Data de nascimento"],
+        [["+351912345678", "42", "1990-01-02"]],
+    )
     report = core.imports.run(actor, path, ImportOptions())
     assert sorted(report.ignored_columns) == ["Data de nascimento", "Shoe size"]
     core.imports.run(actor, path, ImportOptions(create_fields=True, on_duplicate="update"))
@@ -181,14 +209,16 @@ def test_create_fields_keeps_unknown_columns(
     assert person["custom"] == {"shoe_size": "42", "data_de_nascimento": "1990-01-02"}
 
 
-def test_explicit_map_and_typed_custom_field(
-    core: Phonelist, actor: Actor, tmp_path: Path
-) -> None:
+def test_explicit_map_and_typed_custom_field(core: Phonelist, actor: Actor, tmp_path: Path) -> None:
     core.fields.define(actor, "size", "number")
-    path = write_csv(tmp_path / "m.csv", ["Contacto", "Tamanho"], [["912345678", "42"],
-                                                                   ["912345679", "big"]])
-    report = core.imports.run(actor, path, ImportOptions(
-        region="PT", mapping={"Contacto": "phone", "Tamanho": "custom:size"}))
+    path = write_csv(
+        tmp_path / "m.csv", ["Contacto", "Tamanho"], [["912345678", "42"], ["912345679", "big"]]
+    )
+    report = core.imports.run(
+        actor,
+        path,
+        ImportOptions(region="PT", mapping={"Contacto": "phone", "Tamanho": "custom:size"}),
+    )
     assert report.counts.imported == 1 and report.counts.rejected == 1
     assert dict(report.counts.rejected_by_reason) == {"invalid_custom": 1}
     [person] = snapshot(core, actor)
@@ -235,7 +265,7 @@ def test_interrupted_import_resumes_to_the_same_result(
     with pytest.raises(ValidationError, match="already complete"):
         core.imports.run(actor, path, ImportOptions(), resume=job.id)
     changed = write_csv(tmp_path / "big.csv", ["name", "phone"], [["X", "+351912345678"]])
-    with pytest.raises(Exception, match="already complete|not the file"):
+    with pytest.raises(ValidationError, match=r"already complete|not the file"):
         core.imports.run(actor, changed, ImportOptions(), resume=job.id)
 
 
@@ -243,4 +273,4 @@ def test_rejects_in_the_store_are_sealed(core: Phonelist, actor: Actor, pt_file:
     core.imports.run(actor, pt_file, ImportOptions())
     with core.store.read() as session:
         blobs = [r.raw_enc for r in session.scalars(select(ImportReject)) if r.raw_enc]
-    assert blobs and all(b"carla@example" not in b and b"12" != b for b in blobs)
+    assert blobs and all(b"carla@example" not in b for b in blobs)

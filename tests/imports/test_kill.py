@@ -28,19 +28,32 @@ def make_file(path: Path) -> Path:
         writer.writerow(["First name", "Mobile", "Email", "Tags"])
         for i in range(ROWS):
             number = f"+35191{i:07d}" if i % 10 else f"91 {i:07d}"  # some national, region PT
-            writer.writerow([f"Person {i}", number, f"p{i}@example.org" if i % 3 else "",
-                             "even" if i % 2 == 0 else "odd"])
+            writer.writerow(
+                [
+                    f"Person {i}",
+                    number,
+                    f"p{i}@example.org" if i % 3 else "",
+                    "even" if i % 2 == 0 else "odd",
+                ]
+            )
         writer.writerow(["Again", "+351 91 000 0001", "", ""])  # a duplicate at the very end
     return path
 
 
 def cli(settings: Settings, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"),
-           "PHONELIST_DATA_DIR": str(settings.data_dir)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "PHONELIST_DATA_DIR": str(settings.data_dir),
+    }
     if settings.database_url:
         env["PHONELIST_DATABASE_URL"] = settings.database_url
-    return subprocess.Popen([sys.executable, "-m", "phonelist", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "phonelist", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def job_state(core: Phonelist) -> ImportJob | None:
@@ -66,7 +79,7 @@ def test_kill_9_then_resume_matches_an_uninterrupted_import(
     assert 1200 <= job.rows_committed < ROWS, "the import finished before it could be killed"
 
     resumed = cli(settings, "import", str(source), "--resume", job.id, "--json")
-    out, err = resumed.communicate(timeout=120)
+    _out, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err.decode()
     after_kill = snapshot(core, actor)
     assert len(after_kill) == ROWS

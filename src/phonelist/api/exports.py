@@ -18,7 +18,6 @@ from fastapi.responses import StreamingResponse
 from phonelist.api.deps import ActorDep, CoreDep
 from phonelist.api.routing import api_router
 from phonelist.clock import utcnow
-from phonelist.exports import ExportService
 from phonelist.files.writers import EXPORT_FORMATS, export_format
 
 __all__ = ["router"]
@@ -70,7 +69,7 @@ def export_contacts(
     chosen = [c.strip() for c in columns.split(",")] if columns is not None else None
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
     try:
-        rows = ExportService(core.store, core.contacts, core.fields).export(
+        rows = core.exports.export(
             actor,
             spool,
             kind.name,

@@ -18,7 +18,6 @@ from phonelist.cli.context import open_core
 from phonelist.cli.output import JsonFlag, UsageProblem, emit_json, guarded, stderr, stdout
 from phonelist.clock import utcnow
 from phonelist.errors import ValidationError
-from phonelist.exports import ExportService
 from phonelist.exports.service import Progress as ProgressCallback
 from phonelist.files.writers import EXPORT_FORMATS, export_format
 
@@ -111,7 +110,7 @@ def export(
             raise UsageProblem(f"{path} already exists; pass --force to overwrite it")
     with open_core(ctx) as core:
         actor = core.cli_actor()
-        service = ExportService(core.store, core.contacts, core.fields)
+        service = core.exports
 
         def run(out: IO[bytes], progress: ProgressCallback | None) -> int:
             return service.export(
