@@ -244,7 +244,8 @@ def test_interrupted_import_resumes_to_the_same_result(
     class Stop(Exception):
         pass
 
-    def stop_after_two(rows_done: int) -> None:
+    def stop_after_two(rows_done: int, total: int | None) -> None:
+        assert total == len(rows)
         if rows_done >= 20:
             raise Stop
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pickle
+import random
 
 import pytest
-from bench.messy import COUNTRIES
+from bench.messy import COUNTRIES, MessyRow, make_row
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -232,13 +233,17 @@ def test_formats_round_trip(e164: str, hint: str | None) -> None:
     assert analyze(found.national, found.region).e164 == e164
 
 
-_PHONE_LIKE = st.from_regex(r"(\+|00|011|0)?[1-9][0-9 ().\-]{5,15}", fullmatch=True)
+_MESSY = st.integers(0, 2**32).map(lambda seed: make_row(random.Random(seed)))
 
 
-@given(_PHONE_LIKE, _HINTS)
-def test_analysing_the_result_again_changes_nothing(raw: str, hint: str | None) -> None:
+@given(_MESSY)
+def test_analysing_the_result_again_changes_nothing(row: MessyRow) -> None:
+    raw, hint = row.raw, row.region_hint
     once = analyze(raw, hint)
-    assume(once.e164 is not None)
+    # Valid numbers only: libphonenumber's E.164 of a merely possible number whose national
+    # number starts with the trunk prefix does not parse back to itself ("00100000" read from
+    # Australia is +610100000, which parses as +61100000): see docs/numbers.md.
+    assume(once.validity == "valid")
     twice = analyze(once.e164 or "", hint)
     thrice = analyze(twice.e164 or "", None)
     assert twice.e164 == once.e164 == thrice.e164

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -157,6 +157,7 @@ def run_import(
     console = stderr()
     progress = Progress(
         SpinnerColumn(),
+        BarColumn(),
         TextColumn("importing {task.completed:,.0f} rows"),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
@@ -167,8 +168,10 @@ def run_import(
         task = progress.add_task("import", total=None, rate="")
         elapsed = _Clock()
 
-        def advance(rows: int) -> None:
-            progress.update(task, completed=rows, rate=f"{rows / elapsed():,.0f} rows/s")
+        def advance(rows: int, total: int | None) -> None:
+            progress.update(
+                task, completed=rows, total=total, rate=f"{rows / elapsed():,.0f} rows/s"
+            )
 
         try:
             with progress:

@@ -41,7 +41,7 @@ __all__ = ["ImportService"]
 
 logger = logging.getLogger("phonelist.imports")
 
-Progress = Callable[[int], None]
+Progress = Callable[[int, int | None], None]  # rows done (resumed ones too), rows in all
 
 
 class ImportService:
@@ -103,7 +103,7 @@ class ImportService:
                 if rejects_writer is not None:
                     write_rejects(rejects_writer, batch)
                 if progress is not None:
-                    progress(counts.rows)
+                    progress(counts.rows, table.row_count)
             if job_id is not None:
                 self.job_store.finish(actor, job_id, counts)
             return ImportReport(
