@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse, Response
 
 from phonelist.api.deps import ActorDep, CoreDep
 from phonelist.api.routing import API_PREFIX, api_router
-from phonelist.errors import ValidationError
 from phonelist.ids import new_id
 from phonelist.imports import ConsentBasis, ImportOptions
+from phonelist.imports.options import parse_map
 from phonelist.imports.rejects import rejects_csv
 from phonelist.store.models import ImportJob
 
@@ -49,7 +49,7 @@ def upload_import(
         source=source,
         dry_run=dry_run,
         consent_basis=ConsentBasis.parse(consent_basis) if consent_basis else None,
-        mapping=_pairs(mapping or []),
+        mapping=parse_map(mapping or []),
         create_fields=create_fields,
     )
     display_name = Path(file.filename or "upload").name[:255]
@@ -100,16 +100,6 @@ def _save(folder: Path, upload: UploadFile) -> Path:
         while chunk := upload.file.read(CHUNK):
             out.write(chunk)
     return path
-
-
-def _pairs(items: list[str]) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for item in items:
-        column, sep, target = item.rpartition("=")
-        if not sep or not column or not target:
-            raise ValidationError(f"map {item!r}: expected COLUMN=FIELD", field="map")
-        pairs[column] = target
-    return pairs
 
 
 def _job(job: ImportJob) -> dict[str, Any]:

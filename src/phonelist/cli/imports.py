@@ -18,6 +18,7 @@ from phonelist.cli.context import open_core
 from phonelist.cli.output import Interrupted, JsonFlag, emit_json, guarded, stderr, stdout
 from phonelist.errors import ValidationError
 from phonelist.imports import ConsentBasis, ImportOptions, ImportReport
+from phonelist.imports.options import parse_map
 from phonelist.imports.rejects import REJECT_COLUMNS, write_reject
 from phonelist.store.models import ImportJob
 
@@ -143,7 +144,7 @@ def run_import(
         dry_run=dry_run,
         consent_basis=ConsentBasis.parse(consent_basis) if consent_basis else None,
         suppress=suppress,
-        mapping=_pairs(mapping or []),
+        mapping=parse_map(mapping or []),
         create_fields=create_fields,
         format=file_format,
         encoding=encoding,
@@ -206,16 +207,6 @@ class _Clock:
 
     def __call__(self) -> float:
         return max(time.perf_counter() - self._start, 1e-6)
-
-
-def _pairs(items: list[str]) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for item in items:
-        column, sep, target = item.rpartition("=")
-        if not sep or not column or not target:
-            raise ValidationError(f"--map {item!r}: expected COLUMN=FIELD", field="map")
-        pairs[column] = target
-    return pairs
 
 
 def _print_report(report: ImportReport, rejects: Path | None) -> None:

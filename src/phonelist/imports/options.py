@@ -8,7 +8,14 @@ from typing import Any
 from phonelist.contacts.queries import check_name
 from phonelist.errors import ValidationError
 
-__all__ = ["CHANNELS", "DUPLICATE_POLICIES", "PURPOSES", "ConsentBasis", "ImportOptions"]
+__all__ = [
+    "CHANNELS",
+    "DUPLICATE_POLICIES",
+    "PURPOSES",
+    "ConsentBasis",
+    "ImportOptions",
+    "parse_map",
+]
 
 DUPLICATE_POLICIES = ("skip", "update", "replace")
 CHANNELS = ("sms", "voice")
@@ -111,3 +118,14 @@ class ImportOptions:
                 "lists": tuple(data.get("lists", ())),
             }
         )
+
+
+def parse_map(items: list[str]) -> dict[str, str]:
+    """``--map`` values (``COLUMN=FIELD``, the last ``=`` splits) as a column -> field dict."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        column, sep, target = item.rpartition("=")
+        if not sep or not column or not target:
+            raise ValidationError(f"map {item!r}: expected COLUMN=FIELD", field="map")
+        pairs[column] = target
+    return pairs
