@@ -32,7 +32,18 @@ def test_exports() -> None:
         assert hasattr(phonelist, name)
 
 
-@pytest.mark.parametrize("module", ["phonelist.contacts", "phonelist.numbers", "phonelist.store"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "phonelist.contacts",
+        "phonelist.numbers",
+        "phonelist.store",
+        "phonelist.lookup",
+        "phonelist.imports",
+        "phonelist.files",
+        "phonelist.exports",
+    ],
+)
 def test_domain_packages_declare_exports(module: str) -> None:
     loaded = importlib.import_module(module)
     for name in loaded.__all__:

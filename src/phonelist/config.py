@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -49,6 +49,13 @@ class Settings(BaseSettings):
         default=500_000_000, ge=1024, description="Largest file accepted by POST /api/v1/imports"
     )
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    lookup_provider: Literal["none", "twilio"] = Field(
+        default="none", description="Live line checks: never called unless set"
+    )
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_lookup_base_url: str = "https://lookups.twilio.com"
+    lookup_max_age_days: int = Field(default=30, ge=0, le=3650)
     log_level: str = "info"
 
     @field_validator("default_region")

@@ -15,6 +15,7 @@ from phonelist.contacts.service import ContactService
 from phonelist.errors import ConfigError
 from phonelist.exports.service import ExportService
 from phonelist.imports.service import ImportService
+from phonelist.lookup.service import LineCheckService, LookupSettings, build_line_checks
 from phonelist.security.crypto import Keyring, load_keyring, load_or_create_session_secret
 from phonelist.security.permissions import Actor, Role
 from phonelist.security.rotation import KeyRotation
@@ -37,6 +38,7 @@ class Phonelist:
     fields: FieldService
     imports: ImportService
     exports: ExportService
+    line_checks: LineCheckService | None  # None unless a lookup provider is configured
     tokens: TokenService
     users: UserService
     session_secret: bytes
@@ -64,6 +66,7 @@ class Phonelist:
             fields=fields,
             imports=ImportService(store, keyring, contacts, fields),
             exports=ExportService(store, contacts, fields),
+            line_checks=build_line_checks(LookupSettings.from_settings(settings), store, keyring),
             tokens=TokenService(store),
             users=UserService(store),
             session_secret=load_or_create_session_secret(keys_dir),

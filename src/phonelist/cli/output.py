@@ -95,7 +95,11 @@ EXIT_CODES: list[tuple[int, str, str]] = [
     (ConfigError.exit_code, "config", "not initialised, bad settings, unreadable keys"),
     (AuthenticationError.exit_code, "auth", "missing, wrong or expired credentials"),
     (PermissionDenied.exit_code, "forbidden", "the role may not do this"),
-    (StoreError.exit_code, "store unavailable", "the database cannot be reached or failed"),
+    (
+        StoreError.exit_code,
+        "unavailable",
+        "the database, or a configured provider (line checks), cannot be reached or failed",
+    ),
     (Interrupted.exit_code, "interrupted", "Ctrl-C; what was committed stays committed"),
 ]
 
