@@ -121,7 +121,7 @@ def load_fields(session: Session, workspace_id: int) -> dict[str, CustomField]:
     return _fields(session, workspace_id)
 
 
-def check_value(definition: CustomField, value: Any) -> Any:
+def check_value(definition: CustomField | FieldDefinition, value: Any) -> Any:
     """Validate one value against its field type; returns the Python value to store."""
     where = f"custom.{definition.name}"
     kind = definition.type

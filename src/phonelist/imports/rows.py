@@ -17,7 +17,6 @@ from phonelist.contacts.schemas import email_address, iana_time_zone, iso_countr
 from phonelist.errors import ValidationError
 from phonelist.files.layout import CONSENT_FIELDS, parse_slot, split_list
 from phonelist.numbers.analyze import Analysis, analyze
-from phonelist.store.models import CustomField
 
 __all__ = ["Columns", "Prepared", "Rejected", "prepare_row"]
 
@@ -92,7 +91,7 @@ def prepare_row(
     explicit_region: str | None,
     default_region: str,
     statuses: list[str],
-    fields: dict[str, CustomField],
+    fields: dict[str, FieldDefinition],
     tags: tuple[str, ...] = (),
     lists: tuple[str, ...] = (),
     source: str | None = None,
@@ -170,7 +169,7 @@ def prepare_row(
             text = (values.get(column) or "").strip()
             if text:
                 definition = fields[name]
-                value = parse_text_value(FieldDefinition.of(definition), text)
+                value = parse_text_value(definition, text)
                 custom[name] = check_value(definition, value)
         contact = NewContact(
             phones=tuple(phones),

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
-from phonelist.contacts.fields import FieldService, load_fields
+from phonelist.contacts.fields import FieldDefinition, FieldService, load_fields
 from phonelist.contacts.queries import workspace_of
 from phonelist.contacts.service import ContactService
 from phonelist.errors import ValidationError
@@ -216,9 +216,10 @@ class ImportService:
     def _context(self, actor: Actor, options: ImportOptions) -> dict[str, Any]:
         with self.store.read() as session:
             workspace = workspace_of(session, actor.workspace_id)
-            fields = load_fields(session, actor.workspace_id)
-            for definition in fields.values():
-                session.expunge(definition)
+            fields = {
+                name: FieldDefinition.of(row)
+                for name, row in load_fields(session, actor.workspace_id).items()
+            }
             return {
                 "explicit_region": options.region,
                 "default_region": workspace.default_region,
