@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from phonelist import Phonelist, Settings
 from phonelist.contacts import AddNote, ContactIn, CreateContact, UpdateContact
 from phonelist.contacts.schemas import ContactPatch
+from phonelist.imports import ConsentBasis, ImportOptions
 from phonelist.security.permissions import Actor
 
 PEOPLE = [
@@ -120,3 +121,27 @@ def test_pg_dump_holds_no_personal_data(
     ).stdout
     assert b"COPY public.contacts" in dump
     assert hits(dump, secrets_of(PEOPLE)) == []
+
+
+def test_imported_contacts_hold_no_personal_data(
+    core: Phonelist, actor: Actor, settings: Settings, backend: str, tmp_path: Path
+) -> None:
+    """The import's bulk path (executemany / COPY, not the ORM) seals the same fields."""
+    if backend != "sqlite":
+        pytest.skip("raw file scan is for SQLite")
+    source = tmp_path / "people.csv"
+    source.write_text(
+        "First name,Last name,Mobile,Email,consent_at,consent_ip\n"
+        "Zebulon,Quarrington,+351 912 345 678,zebulon.quarrington@example.org,"
+        "2026-01-01,203.0.113.77\n"
+        "Philippa,Grimsdottir,+44 7911 123456,pgrimsdottir@example.net,,\n"
+        "Bad,Row,12,not-an-email-Wexfordshire,,\n",
+        encoding="utf-8",
+    )
+    report = core.imports.run(
+        actor, source, ImportOptions(consent_basis=ConsentBasis.parse("sms:marketing:web_form"))
+    )
+    assert report.counts.imported == 2 and report.counts.rejected == 1
+    data = b"".join(p.read_bytes() for p in Path(settings.data_dir).glob("phonelist.db*"))
+    needles = [*secrets_of(PEOPLE), b"203.0.113.77", b"not-an-email-Wexfordshire"]
+    assert hits(data, needles) == []
