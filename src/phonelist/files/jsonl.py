@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from contextlib import closing
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,13 +22,11 @@ from phonelist.files.layout import (
     custom_column,
     join_list,
     label_column,
-    order_columns,
     parse_slot,
     slot_column,
     split_list,
 )
-from phonelist.files.limits import MAX_COLUMNS
-from phonelist.files.table import Rows, Table
+from phonelist.files.table import RecordTable, Rows
 from phonelist.files.text import Encoding, LineReader, open_text
 
 __all__ = ["JsonlTable", "JsonlWriter", "flatten"]
@@ -37,7 +34,7 @@ __all__ = ["JsonlTable", "JsonlWriter", "flatten"]
 _NUMBER_KEYS = ("number", "e164", "national")
 
 
-class JsonlTable(Table):
+class JsonlTable(RecordTable):
     """Every object is a row; the columns are the keys found in any line, in canonical order."""
 
     def __init__(self, path: Path, name: str, encoding: Encoding) -> None:
@@ -45,33 +42,13 @@ class JsonlTable(Table):
         self._encoding = encoding
         self.encoding = encoding.name
 
-    def scan(self) -> int:
-        seen: dict[str, None] = {}
-        count = 0
-        with closing(self._objects()) as objects:
-            for _, record in objects:
-                count += 1
-                seen.update(dict.fromkeys(record))
-                if len(seen) > MAX_COLUMNS:
-                    raise FileRejected(
-                        "file_too_many_columns",
-                        self.name,
-                        f"the objects have more than {MAX_COLUMNS:,} different keys",
-                    )
-        if count == 0:
-            raise FileRejected("file_empty", self.name, "the file is empty")
-        self.columns = order_columns(seen)
-        self.row_count = count
-        return count
+    records_word = "objects"
+    fields_word = "keys"
+    empty_code = "file_empty"
+    empty_problem = "the file is empty"
+    skip_blank_rows = True
 
-    def _records(self) -> Rows:
-        columns = self.columns
-        with closing(self._objects()) as objects:
-            for number, record in objects:
-                if any(record.get(column, "").strip() for column in columns):
-                    yield number, {column: record.get(column, "") for column in columns}
-
-    def _objects(self) -> Rows:
+    def _items(self) -> Rows:
         with open_text(self.path, self._encoding) as stream:
             lines = LineReader(stream, self.name, self._encoding, self.path)
             for line in lines:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Generator
 from contextlib import closing
 from pathlib import Path
 from types import TracebackType
 
 from phonelist.files.errors import FileRejected
+from phonelist.files.layout import order_columns
 from phonelist.files.limits import MAX_COLUMNS, MAX_HEADER_CHARS
 
 __all__ = ["Cells", "Rows", "Table", "check_header", "dedupe"]
@@ -17,7 +19,7 @@ Rows = Generator[tuple[int, dict[str, str]], None, None]
 Cells = Generator[tuple[int, list[str]], None, None]
 
 
-class Table:
+class Table(ABC):
     """Rows of one file; iterate for ``(row_number, values)``; close when done."""
 
     format: str
@@ -34,9 +36,9 @@ class Table:
         self.columns = []
         self._passes: list[Rows] = []
 
+    @abstractmethod
     def _records(self) -> Rows:
         """One pass over the file: every non-empty row, with every column as a key."""
-        raise NotImplementedError
 
     def rows(self, *, after: int = 0) -> Rows:
         """A fresh pass from the top, yielding the rows numbered above ``after``."""
@@ -73,6 +75,52 @@ class Table:
         trace: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class RecordTable(Table):
+    """A file of self-describing records (JSON objects, vCards): the columns are the fields
+    found in any record, in canonical order, so the scan pass is what finds them."""
+
+    #: how messages name the records and their fields, and what an empty file is
+    records_word = "records"
+    fields_word = "fields"
+    empty_code = "file_empty"
+    empty_problem = "the file is empty"
+    skip_blank_rows = False
+
+    @abstractmethod
+    def _items(self) -> Rows:
+        """Every record of the file, flattened to canonical columns, with its number."""
+
+    def scan(self) -> int:
+        seen: dict[str, None] = {}
+        count = 0
+        with closing(self._items()) as items:
+            for _, record in items:
+                count += 1
+                seen.update(dict.fromkeys(record))
+                if len(seen) > MAX_COLUMNS:
+                    raise FileRejected(
+                        "file_too_many_columns",
+                        self.name,
+                        f"the {self.records_word} have more than {MAX_COLUMNS:,} different "
+                        f"{self.fields_word}",
+                    )
+        if count == 0:
+            raise FileRejected(self.empty_code, self.name, self.empty_problem)
+        self.columns = order_columns(seen)
+        self.row_count = count
+        return count
+
+    def _records(self) -> Rows:
+        columns = self.columns
+        with closing(self._items()) as items:
+            for number, record in items:
+                if self.skip_blank_rows and not any(
+                    record.get(column, "").strip() for column in columns
+                ):
+                    continue
+                yield number, {column: record.get(column, "") for column in columns}
 
 
 def dedupe(names: list[str]) -> list[str]:

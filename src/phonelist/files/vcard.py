@@ -16,7 +16,6 @@ from __future__ import annotations
 import quopri
 import re
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -29,13 +28,12 @@ from phonelist.files.layout import (
     is_custom_name,
     join_list,
     label_column,
-    order_columns,
     parse_slot,
     slot_column,
     split_list,
 )
-from phonelist.files.limits import MAX_COLUMNS, MAX_ROW_CHARS
-from phonelist.files.table import Rows, Table
+from phonelist.files.limits import MAX_ROW_CHARS
+from phonelist.files.table import RecordTable, Rows
 from phonelist.files.text import Encoding, LineReader, open_text
 
 __all__ = ["VcardTable", "VcardWriter"]
@@ -86,7 +84,7 @@ class _Card:
     size: int = 0
 
 
-class VcardTable(Table):
+class VcardTable(RecordTable):
     """Every card is a row; the columns are those found in any card, in canonical order."""
 
     def __init__(self, path: Path, name: str, encoding: Encoding) -> None:
@@ -94,32 +92,13 @@ class VcardTable(Table):
         self._encoding = encoding
         self.encoding = encoding.name
 
-    def scan(self) -> int:
-        seen: dict[str, None] = {}
-        count = 0
-        with closing(self._cards()) as cards:
-            for _, record in cards:
-                count += 1
-                seen.update(dict.fromkeys(record))
-                if len(seen) > MAX_COLUMNS:
-                    raise FileRejected(
-                        "file_too_many_columns",
-                        self.name,
-                        f"the cards have more than {MAX_COLUMNS:,} different fields",
-                    )
-        if count == 0:
-            raise FileRejected("file_not_vcard", self.name, "the file holds no vCard")
-        self.columns = order_columns(seen)
-        self.row_count = count
-        return count
+    records_word = "cards"
+    fields_word = "fields"
+    empty_code = "file_not_vcard"
+    empty_problem = "the file holds no vCard"
+    skip_blank_rows = False
 
-    def _records(self) -> Rows:
-        columns = self.columns
-        with closing(self._cards()) as cards:
-            for number, record in cards:
-                yield number, {column: record.get(column, "") for column in columns}
-
-    def _cards(self) -> Rows:
+    def _items(self) -> Rows:
         with open_text(self.path, self._encoding) as stream:
             lines = LineReader(stream, self.name, self._encoding, self.path)
             card: _Card | None = None
