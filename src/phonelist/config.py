@@ -57,6 +57,36 @@ class Settings(BaseSettings):
     twilio_lookup_base_url: str = "https://lookups.twilio.com"
     lookup_max_age_days: int = Field(default=30, ge=0, le=3650)
     log_level: str = "info"
+    # Consent, opt-out and policy (docs/compliance.md).
+    policy_file: Path | None = Field(
+        default=None,
+        description="Operator rule pack (TOML): own quiet hours, caps, holiday bans, keywords",
+    )
+    review_policy: Literal["opt_out", "hold"] = Field(
+        default="opt_out",
+        description="Ambiguous replies (O2): revoke at once and review (opt_out), or only review",
+    )
+    revocation_scope: Literal["all", "purpose"] = Field(
+        default="all",
+        description="What an opt-out revokes (O3): every channel and purpose, or only its own",
+    )
+    optout_confirmation_window_hours: float = Field(
+        default=24, ge=0, description="A repeated STOP inside this window gets no confirmation"
+    )
+    double_opt_in_hours: float = Field(
+        default=48, gt=0, description="How long a double opt-in request waits for its reply (C3)"
+    )
+    program_name: str = Field(default="phonelist messages", description="Named in every reply")
+    support_contact: str = Field(
+        default="reply HELP", description="Support phone, email or URL given in HELP replies"
+    )
+    message_frequency: str = Field(
+        default="Msg frequency varies", description="Said in opt-in confirmations (CTIA)"
+    )
+    keyword_programs: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Keyword opt-in: KEYWORD -> {purposes, disclosure, list}; see docs",
+    )
 
     @field_validator("default_region")
     @classmethod

@@ -7,15 +7,24 @@ import time, so tests open as many cores as they like against SQLite or PostgreS
 from __future__ import annotations
 
 import getpass
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from phonelist.config import Settings
+from phonelist.consent.classify import KeywordPack, load_keywords
+from phonelist.consent.inbound import InboundService
+from phonelist.consent.service import ConsentService
 from phonelist.contacts.fields import FieldService
 from phonelist.contacts.service import ContactService
 from phonelist.errors import ConfigError
 from phonelist.exports.service import ExportService
+from phonelist.gateways import Gateway, RecordingGateway
 from phonelist.imports.service import ImportService
 from phonelist.lookup.service import LineCheckService, LookupSettings, build_line_checks
+from phonelist.policy.rules import RuleSet, load_rules
+from phonelist.policy.service import PolicyService
 from phonelist.security.crypto import Keyring, load_keyring, load_or_create_session_secret
 from phonelist.security.permissions import Actor, Role
 from phonelist.security.rotation import KeyRotation
@@ -23,6 +32,8 @@ from phonelist.security.tokens import TokenService
 from phonelist.security.users import UserService
 from phonelist.store import Store, build_engine
 from phonelist.store.migrate import current_revision, head_revision, upgrade
+from phonelist.suppression.registry import RegistryService
+from phonelist.suppression.service import SuppressionService
 
 __all__ = ["DEFAULT_WORKSPACE", "Phonelist"]
 
@@ -42,6 +53,14 @@ class Phonelist:
     tokens: TokenService
     users: UserService
     session_secret: bytes
+    rules: RuleSet
+    keywords: KeywordPack
+    gateway: Gateway
+    consent: ConsentService
+    inbound: InboundService
+    suppressions: SuppressionService
+    registries: RegistryService
+    policy: PolicyService
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Phonelist:
@@ -58,6 +77,13 @@ class Phonelist:
             raise ConfigError("the database schema is not current: run 'phonelist init'")
         contacts = ContactService(store, keyring)
         fields = FieldService(store)
+        rules = load_rules(settings.policy_file)
+        keywords = load_keywords()
+        if settings.policy_file is not None:
+            keywords = keywords.merged(_operator_keywords(settings.policy_file))
+        gateway = RecordingGateway()
+        consent = ConsentService(store, keyring, settings, gateway, rules)
+        max_age = rules.registry.max_age_days if rules.registry else 31
         return cls(
             settings=settings,
             store=store,
@@ -70,6 +96,14 @@ class Phonelist:
             tokens=TokenService(store),
             users=UserService(store),
             session_secret=load_or_create_session_secret(keys_dir),
+            rules=rules,
+            keywords=keywords,
+            gateway=gateway,
+            consent=consent,
+            inbound=InboundService(consent, keywords),
+            suppressions=SuppressionService(store, keyring, settings, consent),
+            registries=RegistryService(store, keyring, max_age),
+            policy=PolicyService(store, keyring, rules, settings.default_region),
         )
 
     def rotation(self) -> KeyRotation:
@@ -97,3 +131,12 @@ class Phonelist:
     @staticmethod
     def system_actor(job: str) -> Actor:
         return Actor(workspace_id=DEFAULT_WORKSPACE, role=Role.OWNER, kind="system", ref=job)
+
+
+def _operator_keywords(path: Path) -> dict[str, Any]:
+    """The ``[keywords]`` table of the operator's policy file (same shape as keywords.toml)."""
+    with path.open("rb") as handle:
+        keywords = tomllib.load(handle).get("keywords", {})
+    if not isinstance(keywords, dict):
+        raise ConfigError(f"{path}: [keywords] must be a table")
+    return keywords

@@ -21,6 +21,7 @@ from phonelist.clock import utcnow
 from phonelist.contacts import codec
 from phonelist.contacts.fields import encode_value
 from phonelist.ids import new_id
+from phonelist.numbers import area_code
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor
 from phonelist.store.bulk import insert_rows
@@ -106,6 +107,7 @@ PHONE_COLUMNS = (
     "country_code",
     "carrier",
     "time_zones",
+    "area_code",
     "analyzed_at",
 )
 EMAIL_COLUMNS = (
@@ -186,6 +188,7 @@ def create_many(
                     phone.country_code,
                     phone.carrier,
                     list(phone.time_zones) if phone.time_zones is not None else None,
+                    area_code(phone.e164),
                     now,
                 )
             )

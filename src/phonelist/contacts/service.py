@@ -49,7 +49,7 @@ from phonelist.contacts.schemas import (
 )
 from phonelist.errors import Conflict, ValidationError
 from phonelist.ids import new_id
-from phonelist.numbers import NormalizedNumber, normalize
+from phonelist.numbers import NormalizedNumber, area_code, normalize
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor, Permission
 from phonelist.store.engine import UniqueViolation
@@ -341,6 +341,7 @@ class ContactService(ContactQueries):
             row.country_code = number.country_code
             row.carrier = number.carrier
             row.time_zones = list(number.time_zones)
+            row.area_code = area_code(number.e164)
             row.analyzed_at = utcnow()
             rows.append(row)
         contact.phones = rows

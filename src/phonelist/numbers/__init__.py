@@ -13,7 +13,7 @@ from phonelist.numbers.analyze import (
     number_formats,
 )
 from phonelist.numbers.backends import Backend, auto_backend, fast_backend, reference_backend
-from phonelist.numbers.normalize import NormalizedNumber, normalize
+from phonelist.numbers.normalize import NormalizedNumber, area_code, normalize
 
 __all__ = [
     "REASONS",
@@ -23,6 +23,7 @@ __all__ = [
     "NormalizedNumber",
     "analyze",
     "analyze_many",
+    "area_code",
     "auto_backend",
     "fast_backend",
     "normalize",

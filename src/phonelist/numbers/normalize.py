@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from phonelist.errors import ValidationError
 from phonelist.numbers.analyze import REASONS, analyze
 
-__all__ = ["MAX_RAW_LENGTH", "NormalizedNumber", "normalize"]
+__all__ = ["MAX_RAW_LENGTH", "NormalizedNumber", "area_code", "normalize"]
 
 MAX_RAW_LENGTH = 64
 
@@ -68,3 +68,10 @@ def normalize(raw: str, default_region: str, *, field: str = "number") -> Normal
         time_zones=found.time_zones,
         extension=found.extension,
     )
+
+
+def area_code(e164: str | None) -> str | None:
+    """The NANP area code of a ``+1`` number (``+12025550143`` -> ``202``), else None."""
+    if e164 is None or not e164.startswith("+1") or len(e164) != 12:
+        return None
+    return e164[2:5]

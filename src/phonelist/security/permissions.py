@@ -29,17 +29,43 @@ class Permission(StrEnum):
     TOKENS_MANAGE = "tokens.manage"
     USERS_MANAGE = "users.manage"
     KEYS_MANAGE = "keys.manage"
+    CONSENT_READ = "consent.read"
+    CONSENT_GRANT = "consent.grant"
+    CONSENT_REVOKE = "consent.revoke"
+    CONSENT_MANAGE = "consent.manage"  # disclosures, review queue, verify, rebuild
+    SUPPRESSIONS_ADD = "suppressions.add"
+    SUPPRESSIONS_LIFT = "suppressions.lift"
+    REGISTRY_IMPORT = "registry.import"
+    POLICY_CHECK = "policy.check"
+    INBOUND_PROCESS = "inbound.process"
 
 
 _ALL = frozenset(Permission)
+_CONSENT_DESK = frozenset(
+    {
+        Permission.CONSENT_READ,
+        Permission.CONSENT_GRANT,
+        Permission.CONSENT_REVOKE,
+        Permission.SUPPRESSIONS_ADD,
+        Permission.POLICY_CHECK,
+    }
+)
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: _ALL,
     Role.ADMIN: _ALL - {Permission.KEYS_MANAGE},
     Role.EDITOR: frozenset(
-        {Permission.CONTACTS_READ, Permission.CONTACTS_WRITE, Permission.CONTACTS_DELETE}
+        {
+            Permission.CONTACTS_READ,
+            Permission.CONTACTS_WRITE,
+            Permission.CONTACTS_DELETE,
+            *_CONSENT_DESK,
+        }
     ),
-    Role.AGENT: frozenset({Permission.CONTACTS_READ, Permission.CONTACTS_WRITE}),
-    Role.VIEWER: frozenset({Permission.CONTACTS_READ}),
+    # Agents record what people tell them: consent, opt-outs and do-not-call requests (C6, O8).
+    Role.AGENT: frozenset({Permission.CONTACTS_READ, Permission.CONTACTS_WRITE, *_CONSENT_DESK}),
+    Role.VIEWER: frozenset(
+        {Permission.CONTACTS_READ, Permission.CONSENT_READ, Permission.POLICY_CHECK}
+    ),
 }
 
 

@@ -158,6 +158,10 @@ class Contact(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_contacted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Established business relationship (D2) and CASL implied consent (C8) start from these.
+    last_purchase_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_inquiry_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    legal_person: Mapped[bool] = mapped_column(Boolean, default=False)  # D5
 
     phones: Mapped[list[PhoneNumber]] = relationship(
         back_populates="contact", cascade="all, delete-orphan", order_by="PhoneNumber.position"
@@ -195,6 +199,7 @@ class PhoneNumber(Base):
     country_code: Mapped[int | None] = mapped_column(Integer)
     carrier: Mapped[str | None] = mapped_column(String(100))
     time_zones: Mapped[list[str] | None] = mapped_column(JSON)
+    area_code: Mapped[str | None] = mapped_column(String(8))  # NANP: state rules, registry (D2)
     analyzed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     contact: Mapped[Contact] = relationship(back_populates="phones")
@@ -404,12 +409,17 @@ class Suppression(Base):
 class ConsentRecord(Base):
     """Evidence of one consent event, in the shape COMPLIANCE.md C2 asks for. Append-only.
 
-    Imports store the evidence columns of a file here; the consent issue builds the ledger
-    (hash chain, derived state) on these records.
+    Written only by :mod:`phonelist.consent.ledger`, which numbers each record (``seq``) and
+    chains it to the previous one of the workspace (``prev_hash``, ``hash``). ``scope`` "all"
+    on a revocation covers every channel and purpose (O3). Records from before the chain
+    existed get their links on the next append.
     """
 
     __tablename__ = "consent_records"
-    __table_args__ = (Index(None, "workspace_id", "e164_index"),)
+    __table_args__ = (
+        Index(None, "workspace_id", "e164_index"),
+        UniqueConstraint("workspace_id", "seq"),
+    )
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     workspace_id: Mapped[int] = _workspace_fk()
@@ -435,6 +445,15 @@ class ConsentRecord(Base):
     evidence_ref: Mapped[str | None] = mapped_column(String(500))
     import_job_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     basis: Mapped[str | None] = mapped_column(String(64))
+    # The ledger (consent issue): C2 fields beyond the import's, and the hash chain.
+    disclosure_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    written: Mapped[bool] = mapped_column(Boolean, default=False)
+    scope: Mapped[str] = mapped_column(String(16), default="one")  # one | all (O3)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class LineLookup(Base):

@@ -1,0 +1,111 @@
+"""Messages in and out, as the consent domain sees them: stored sealed, delivered after commit.
+
+A reply (confirmation, HELP answer, double opt-in request) is first stored as ``queued`` in the
+same transaction as the change that caused it, then handed to the gateway once that change is
+committed: the opt-out never waits on a provider, and a crash between the two leaves a queued
+reply to resend rather than a lost opt-out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from phonelist.gateways import Gateway, GatewayError, Outbound
+from phonelist.ids import new_id
+from phonelist.security.crypto import Keyring
+from phonelist.store import Store
+from phonelist.store.consent_models import Message
+
+__all__ = ["Delivery", "deliver", "queue", "store_message"]
+
+log = logging.getLogger(__name__)
+
+
+def store_message(
+    session: Session,
+    keyring: Keyring,
+    workspace_id: int,
+    *,
+    direction: str,
+    e164: str,
+    body: str,
+    at: dt.datetime,
+    kind: str,
+    status: str,
+    channel: str = "sms",
+    purpose: str | None = None,
+    sender: str | None = None,
+    subject: str | None = None,
+) -> Message:
+    message_id = new_id()
+    message = Message(
+        id=message_id,
+        workspace_id=workspace_id,
+        direction=direction,
+        e164_index=keyring.blind_index("phone", e164),
+        e164_enc=keyring.encrypt(e164, table="messages", column="e164", row_id=message_id),
+        sender=sender,
+        channel=channel,
+        purpose=purpose,
+        kind=kind,
+        subject=subject,
+        body_enc=keyring.encrypt(body, table="messages", column="body", row_id=message_id),
+        at=at,
+        status=status,
+    )
+    session.add(message)
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    message_id: str
+    outbound: Outbound
+
+
+def queue(
+    session: Session,
+    keyring: Keyring,
+    workspace_id: int,
+    outbound: Outbound,
+    at: dt.datetime,
+    purpose: str = "informational",
+) -> Delivery:
+    message = store_message(
+        session,
+        keyring,
+        workspace_id,
+        direction="out",
+        e164=outbound.to,
+        body=outbound.body,
+        at=at,
+        kind=outbound.kind,
+        status="queued",
+        purpose=purpose,
+        sender=outbound.sender,
+    )
+    return Delivery(message.id, outbound)
+
+
+def deliver(store: Store, gateway: Gateway, deliveries: list[Delivery]) -> list[str]:
+    """Send queued replies; returns the provider error codes met (O7 reads them)."""
+    errors: list[str] = []
+    for delivery in deliveries:
+        try:
+            result = gateway.send(delivery.outbound)
+            status, ref, error = "sent", result.provider_ref, None
+        except GatewayError as exc:
+            status, ref, error = "failed", None, exc.provider_code or exc.code
+            errors.append(error)
+            log.warning("reply %s not sent: provider error %s", delivery.message_id, error)
+        with store.write() as session:
+            message = session.scalars(
+                select(Message).where(Message.id == delivery.message_id)
+            ).one()
+            message.status, message.provider_ref, message.error = status, ref, error
+    return errors

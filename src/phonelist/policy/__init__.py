@@ -1,0 +1,1 @@
+"""The policy engine: rule packs, calendars, hours and the pure decide() (COMPLIANCE.md)."""
