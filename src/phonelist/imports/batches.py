@@ -3,6 +3,7 @@ evidence and the job's high-water mark, all in one transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from phonelist.clock import utcnow
+from phonelist.consent.ledger import Entry, Ledger
 from phonelist.contacts import codec
 from phonelist.contacts.commands import CreateMany, UpdateContact
 from phonelist.contacts.schemas import ContactPatch
@@ -21,11 +23,13 @@ from phonelist.imports.options import ImportOptions
 from phonelist.imports.rejects import write_reject
 from phonelist.imports.report import Counts
 from phonelist.imports.rows import Columns, Prepared, Rejected, parse_occurred_at, prepare_row
+from phonelist.policy.facts import CASL_IMPLIED
+from phonelist.policy.rules import default_rules
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor
 from phonelist.store import Store
 from phonelist.store.engine import UniqueViolation
-from phonelist.store.models import ConsentRecord, ImportJob, ImportReject, PhoneNumber, Suppression
+from phonelist.store.models import ImportJob, ImportReject, PhoneNumber, Suppression
 
 __all__ = ["Batch", "BatchWriter", "batches", "write_rejects"]
 
@@ -41,6 +45,7 @@ class BatchWriter:
         self.store = store
         self.keyring = keyring
         self.contacts = contacts
+        self.ledger = Ledger(keyring)
 
     def write(
         self,
@@ -208,40 +213,32 @@ class BatchWriter:
         if basis is None or not evidence.get("consent_at"):
             return 0  # no evidence: consent stays unknown (COMPLIANCE.md C5)
         occurred = parse_occurred_at(evidence.get("consent_at"))
-        e164 = item.contact.phones[0].e164
-        record_id = new_id()
-        seal = self.keyring.encrypt
+        method = evidence.get("consent_method", basis.method)
         text = evidence.get("consent_text")
-        session.add(
-            ConsentRecord(
-                id=record_id,
-                workspace_id=actor.workspace_id,
-                e164_index=codec.phone_index(self.keyring, e164),
-                e164_enc=seal(e164, table="consent_records", column="e164", row_id=record_id),
-                channel=evidence.get("consent_channel", basis.channel),
-                purpose=evidence.get("consent_purpose", basis.purpose),
-                sender=None,
-                action="grant",
-                occurred_at=occurred,
-                recorded_at=utcnow(),
-                method=evidence.get("consent_method", basis.method),
-                affirmative_action=None,
-                disclosure_text=text,
-                disclosure_version=evidence.get("consent_version"),
-                disclosure_hash=hashlib.sha256(text.encode()).hexdigest() if text else None,
-                language=evidence.get("consent_language"),
-                source_url=evidence.get("consent_source_url"),
-                form_id=evidence.get("consent_form_id"),
-                ip_enc=_seal_opt(self.keyring, evidence.get("consent_ip"), "ip", record_id),
-                user_agent_enc=_seal_opt(
-                    self.keyring, evidence.get("consent_user_agent"), "user_agent", record_id
-                ),
-                actor=actor.label,
-                evidence_ref=evidence.get("consent_evidence_ref"),
-                import_job_id=job_id,
-                basis=str(basis),
-            )
+        entry = Entry(
+            e164=item.contact.phones[0].e164,
+            channel=evidence.get("consent_channel", basis.channel),
+            purpose=evidence.get("consent_purpose", basis.purpose),
+            action="grant",
+            method=method,
+            occurred_at=occurred or utcnow(),
+            affirmative_action=None,
+            disclosure_text=text,
+            disclosure_version=evidence.get("consent_version"),
+            disclosure_hash=hashlib.sha256(text.encode()).hexdigest() if text else None,
+            language=evidence.get("consent_language"),
+            source_url=evidence.get("consent_source_url"),
+            form_id=evidence.get("consent_form_id"),
+            ip=evidence.get("consent_ip"),
+            user_agent=evidence.get("consent_user_agent"),
+            evidence_ref=evidence.get("consent_evidence_ref"),
+            import_job_id=job_id,
+            basis=str(basis),
+            # An imported text is not a registered disclosure: never written consent (C1).
+            written=False,
+            expires_at=implied_expiry(method, occurred),
         )
+        self.ledger.append(session, actor.workspace_id, actor.label, entry, utcnow())
         return 1
 
     def count_dry(self, batch: Batch, counts: Counts, seen: set[bytes], actor: Actor) -> None:
@@ -384,7 +381,11 @@ def write_rejects(writer: Any, batch: Batch) -> None:
                 )
 
 
-def _seal_opt(keyring: Keyring, value: str | None, column: str, row_id: str) -> bytes | None:
-    if not value:
+def implied_expiry(method: str, occurred: dt.datetime | None) -> dt.datetime | None:
+    """C8: implied consent ends 2 years after a purchase, 6 months after an inquiry."""
+    if method not in CASL_IMPLIED or occurred is None:
         return None
-    return keyring.encrypt(value, table="consent_records", column=column, row_id=row_id)
+    canada = default_rules().consent_for("CA")
+    purchase = method == "casl_implied_purchase"
+    days = canada.implied_purchase_days if purchase else canada.implied_inquiry_days
+    return occurred + dt.timedelta(days=days)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from phonelist.consent.commands import GRANT_METHODS
 from phonelist.contacts.queries import check_name
 from phonelist.errors import ValidationError
 
@@ -19,18 +20,8 @@ __all__ = [
 
 DUPLICATE_POLICIES = ("skip", "update", "replace")
 CHANNELS = ("sms", "voice")
-PURPOSES = ("marketing", "informational", "emergency")
-METHODS = (
-    "web_form",
-    "keyword",
-    "double_opt_in",
-    "verbal",
-    "paper",
-    "import",
-    "api",
-    "soft_opt_in",
-    "implied",
-)
+PURPOSES = ("marketing", "informational")  # emergency messages need no consent
+METHODS = GRANT_METHODS  # the ledger's methods: implied consent names its kind (C8)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from phonelist.contacts.fields import FieldDefinition, check_value, parse_text_v
 from phonelist.contacts.schemas import email_address, iana_time_zone, iso_country, plain_text
 from phonelist.errors import ValidationError
 from phonelist.files.layout import CONSENT_FIELDS, parse_slot, split_list
+from phonelist.imports.options import CHANNELS, METHODS, PURPOSES
 from phonelist.numbers.analyze import Analysis, analyze
 
 __all__ = ["Columns", "Prepared", "Rejected", "prepare_row"]
@@ -205,9 +206,27 @@ def prepare_row(
         for name, column in columns.consent.items()
         if values.get(column, "").strip()
     }
+    for name, allowed in CONSENT_VALUES.items():
+        if name in consent:
+            consent[name] = consent[name].lower()
+            if consent[name] not in allowed:
+                column = columns.consent[name]
+                return Rejected(
+                    "invalid_consent",
+                    f"{name}: {values[column]!r} is not one of {', '.join(allowed)}",
+                    column,
+                    values.get(column),
+                )
     return Prepared(
         contact=contact, analyses=tuple(analyses), dropped=tuple(dropped), consent=consent
     )
+
+
+CONSENT_VALUES = {
+    "consent_channel": CHANNELS,
+    "consent_purpose": PURPOSES,
+    "consent_method": METHODS,
+}
 
 
 def _label(values: dict[str, str], column: str | None) -> str | None:
