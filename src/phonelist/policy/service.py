@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, func, literal, select
+from sqlalchemy import Text, and_, case, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from phonelist.errors import ValidationError
 from phonelist.numbers import analyze, area_code, normalize
 from phonelist.policy.engine import decide
-from phonelist.policy.facts import CHANNELS, PURPOSES, Consent, Decision, Facts, Send
+from phonelist.policy.facts import CASL_IMPLIED, CHANNELS, PURPOSES, Consent, Decision, Facts, Send
 from phonelist.policy.rules import RuleSet
 from phonelist.policy.states import us_state
 from phonelist.security.crypto import Keyring
@@ -256,13 +256,11 @@ class PolicyService:
     ) -> Any:
         dnc = aliased(RegistryNumber)
         pt = aliased(RegistryNumber)
-        at_param = literal(at, UTCDateTime())
-        purchase_cut = literal(
-            at - dt.timedelta(days=registry.ebr_purchase_days if registry else 0), UTCDateTime()
-        )
-        inquiry_cut = literal(
-            at - dt.timedelta(days=registry.ebr_inquiry_days if registry else 0), UTCDateTime()
-        )
+        registered = dnc.e164_index.is_not(None)
+        # Instants are read only where the rules can use them (an expiring consent, the business
+        # relationship of a registered number): elsewhere they would only keep contacts from
+        # sharing one decision.
+        expiring = or_(ConsentState.expires_at.is_not(None), ConsentState.method.in_(CASL_IMPLIED))
         return (
             select(
                 Contact.id,
@@ -278,16 +276,8 @@ class PolicyService:
                 ConsentState.written,
                 ConsentState.sender,
                 cast(ConsentState.evidence, Text),
-                case(
-                    (
-                        and_(
-                            ConsentState.expires_at.is_not(None),
-                            ConsentState.expires_at <= at_param,
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                ),
+                type_coerce(case((expiring, ConsentState.since), else_=None), UTCDateTime()),
+                ConsentState.expires_at,
                 case(
                     (
                         and_(
@@ -298,14 +288,10 @@ class PolicyService:
                     ),
                     else_=0,
                 ),
-                case(
-                    (
-                        (Contact.last_purchase_at >= purchase_cut)
-                        | (Contact.last_inquiry_at >= inquiry_cut),
-                        1,
-                    ),
-                    else_=0,
+                type_coerce(
+                    case((registered, Contact.last_purchase_at), else_=None), UTCDateTime()
                 ),
+                type_coerce(case((registered, Contact.last_inquiry_at), else_=None), UTCDateTime()),
                 case((dnc.e164_index.is_not(None), 1), else_=0),
                 case((pt.e164_index.is_not(None), 1), else_=0),
                 Contact.legal_person,
@@ -374,9 +360,11 @@ class PolicyService:
             written,
             sender,
             evidence,
-            expired,
+            since,
+            expires,
             void,
-            ebr,
+            purchase,
+            inquiry,
             dnc,
             pt,
             legal,
@@ -385,14 +373,14 @@ class PolicyService:
         if status is not None:
             consents = (
                 Consent(
-                    channel="",
-                    purpose="",
+                    channel=channel,
+                    purpose=purpose,
                     status=status,
                     method=method,
-                    since=at,
+                    since=since or at,
                     written=bool(written),
                     sender=sender,
-                    expires_at=at if expired else None,
+                    expires_at=expires,
                     evidence=frozenset(json.loads(evidence) if evidence else ()),
                 ),
             )
@@ -408,7 +396,8 @@ class PolicyService:
             registry_date=dates.get(code) if code else None,
             national_optout_listed=bool(pt),
             legal_person=bool(legal),
-            last_purchase_at=at if ebr else None,
+            last_purchase_at=purchase,
+            last_inquiry_at=inquiry,
             disconnected_on=at.date() if void else None,
             emergency_override=emergency_override,
         )
