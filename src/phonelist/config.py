@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     )
     program_name: str = Field(default="phonelist messages", description="Named in every reply")
     support_contact: str = Field(
-        default="reply HELP", description="Support phone, email or URL given in HELP replies"
+        default="", description="Support phone, email or URL given in HELP replies"
     )
     message_frequency: str = Field(
         default="Msg frequency varies", description="Said in opt-in confirmations (CTIA)"

@@ -81,9 +81,19 @@ class Phonelist:
         keywords = load_keywords()
         if settings.policy_file is not None:
             keywords = keywords.merged(_operator_keywords(settings.policy_file))
+        if settings.keyword_programs:  # a program's keyword is an opt-in keyword too
+            keywords = keywords.merged({"opt_in": {"*": sorted(settings.keyword_programs)}})
         gateway = RecordingGateway()
         consent = ConsentService(store, keyring, settings, gateway, rules)
         max_age = rules.registry.max_age_days if rules.registry else 31
+        suppressions = SuppressionService(store, keyring, settings, consent)
+
+        def provider_error(actor: Actor, e164: str, code: str) -> None:
+            # O7 on our own replies: the system records it, whoever caused the reply.
+            system = Actor(actor.workspace_id, Role.OWNER, "system", f"provider-error:{code}")
+            suppressions.provider_signal(system, e164, code)
+
+        consent.on_provider_error = provider_error
         return cls(
             settings=settings,
             store=store,
@@ -101,7 +111,7 @@ class Phonelist:
             gateway=gateway,
             consent=consent,
             inbound=InboundService(consent, keywords),
-            suppressions=SuppressionService(store, keyring, settings, consent),
+            suppressions=suppressions,
             registries=RegistryService(store, keyring, max_age),
             policy=PolicyService(store, keyring, rules, settings.default_region),
         )

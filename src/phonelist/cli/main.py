@@ -14,7 +14,20 @@ from typing import Annotated
 import typer
 
 from phonelist import __version__
-from phonelist.cli import contacts, fields, imports, keys, numbers, statuses, system, tokens
+from phonelist.cli import (
+    consent,
+    contacts,
+    fields,
+    imports,
+    inbound,
+    keys,
+    numbers,
+    policy,
+    statuses,
+    suppress,
+    system,
+    tokens,
+)
 from phonelist.cli.context import CliState
 from phonelist.cli.export import export
 from phonelist.cli.output import EXIT_CODES
@@ -82,6 +95,11 @@ app.add_typer(keys.app)
 app.add_typer(statuses.app)
 app.add_typer(numbers.app)
 app.add_typer(imports.app)
+app.command("inbound")(inbound.inbound)
+app.add_typer(consent.app)
+app.add_typer(policy.app)
+app.add_typer(suppress.app)
+app.add_typer(suppress.dnc_app)
 
 
 def main() -> None:

@@ -100,6 +100,8 @@ EXIT_CODES: list[tuple[int, str, str]] = [
         "unavailable",
         "the database, or a configured provider (line checks), cannot be reached or failed",
     ),
+    (10, "ledger broken", "consent verify: records were edited, deleted or reordered"),
+    (11, "blocked", "policy check: the send is not allowed; the reasons are printed"),
     (Interrupted.exit_code, "interrupted", "Ctrl-C; what was committed stays committed"),
 ]
 

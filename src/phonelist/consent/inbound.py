@@ -15,10 +15,16 @@ from sqlalchemy.orm import Session
 
 from phonelist.audit import record as audit
 from phonelist.clock import utcnow
-from phonelist.consent.classify import Classification, KeywordPack, Reply, classify_reply
+from phonelist.consent.classify import (
+    Classification,
+    KeywordPack,
+    Reply,
+    classify_reply,
+    normalize_reply,
+)
 from phonelist.consent.commands import ConfirmOptIn, Grant, Revoke
 from phonelist.consent.ledger import StateValue, fact_of, fold
-from phonelist.consent.messages import Delivery, deliver, queue, store_message
+from phonelist.consent.messages import Delivery, queue, store_message
 from phonelist.consent.service import ConsentService
 from phonelist.errors import NotFound, ValidationError
 from phonelist.gateways import Outbound
@@ -72,10 +78,20 @@ class ReviewOut:
 class InboundService:
     def __init__(self, consent: ConsentService, keywords: KeywordPack) -> None:
         self.consent = consent
-        self.keywords = keywords
         self.store = consent.store
         self.keyring = consent.keyring
         self.settings = consent.settings
+        # A keyword program's word ("DEALS") is an opt-in word, or texting it would do nothing.
+        self.programs = {
+            normalize_reply(word): program
+            for word, program in self.settings.keyword_programs.items()
+            if normalize_reply(word)
+        }
+        if self.programs:
+            keywords = keywords.merged(
+                {"version": "keyword-programs", "opt_in": {"*": sorted(self.programs)}}
+            )
+        self.keywords = keywords
 
     def handle(
         self,
@@ -121,7 +137,7 @@ class InboundService:
                 message.id,
                 {"kind": classification.kind.value, "actions": list(result.actions)},
             )
-        deliver(self.store, self.consent.gateway, outbox)
+        self.consent.send(actor, outbox)
         return result
 
     def _act(
@@ -206,7 +222,9 @@ class InboundService:
                 actions.extend(["confirmed", "replied"])
             elif found.kind is Reply.OPT_IN:
                 granted = self._opt_in(session, actor, e164, message, keyword, at)
-                if granted:
+                if granted == "already":
+                    reply(replies.opted_in(), "opt_in_confirmation")  # nothing to restore
+                elif granted:
                     actions.append(granted)
                     reply(replies.opted_in(), "opt_in_confirmation")
                 else:
@@ -231,9 +249,7 @@ class InboundService:
         at: dt.datetime,
     ) -> str | None:
         """START after an opt-out restores what it ended; a program keyword grants its purposes."""
-        program = {k.casefold(): v for k, v in self.settings.keyword_programs.items()}.get(
-            keyword.casefold()
-        )
+        program = self.programs.get(normalize_reply(keyword))
         evidence = {"message_id": message.id}
         if program is not None:
             for purpose in program.get("purposes", ["marketing"]):
@@ -264,7 +280,7 @@ class InboundService:
                 before = dict(state)
             state = fold([fact_of(record)], state)
         if any(v.status == "granted" for v in state.values()):
-            return None  # nothing is revoked: START has nothing to restore
+            return "already"  # nothing is revoked: START has nothing to restore
         by_id = {r.id: r for r in records}
         restored = 0
         for (channel, purpose), value in sorted(before.items()):
@@ -302,6 +318,7 @@ class InboundService:
                     Message.workspace_id == workspace_id,
                     Message.e164_index == index,
                     Message.kind == "opt_out_confirmation",
+                    Message.status != "failed",  # one that never left is not a confirmation
                     Message.at > since,
                     Message.at <= at,
                 )
@@ -333,34 +350,55 @@ class InboundService:
                 raise NotFound(f"no review item {review_id}")
             if item.status == "open":
                 if resolution == "opt_out" and item.policy == "hold":
-                    message = session.get(Message, item.message_id)
-                    assert message is not None
-                    e164 = self.keyring.decrypt(
-                        message.e164_enc, table="messages", column="e164", row_id=message.id
-                    )
-                    self.consent.apply_in(
-                        session,
-                        actor,
-                        Revoke(
-                            e164,
-                            method="agent",
-                            occurred_at=now,
-                            evidence_ref=f"message:{message.id}",
-                            affirmative_action="reviewed reply judged an opt-out",
-                        ),
-                        now,
-                    )
-                item.status, item.resolution = "resolved", resolution
-                item.resolved_at, item.resolved_by = now, actor.label
-                audit(
-                    session,
-                    actor,
-                    "review.resolve",
-                    "review_item",
-                    item.id,
-                    {"resolution": resolution},
-                )
+                    self._revoke_held(session, actor, item, now, "reviewed reply judged an opt-out")
+                self._close(session, actor, item, resolution, now)
             return _review_out(item)
+
+    def apply_overdue(self, actor: Actor, now: dt.datetime | None = None) -> list[ReviewOut]:
+        """O4: held replies nobody resolved by their deadline are treated as opt-outs.
+
+        Run it daily (``phonelist consent review overdue``); the default policy revokes at
+        once, so only ``review_policy = "hold"`` leaves anything for it to do.
+        """
+        actor.require(Permission.CONSENT_MANAGE)
+        now = now or utcnow()
+        with self.store.write() as session:
+            items = session.scalars(
+                select(ReviewItem).where(
+                    ReviewItem.workspace_id == actor.workspace_id,
+                    ReviewItem.status == "open",
+                    ReviewItem.policy == "hold",
+                    ReviewItem.due_at <= now,
+                )
+            ).all()
+            for item in items:
+                self._revoke_held(session, actor, item, now, "unreviewed by its O4 deadline")
+                self._close(session, actor, item, "opt_out", now)
+            return [_review_out(item) for item in items]
+
+    def _revoke_held(
+        self, session: Session, actor: Actor, item: ReviewItem, now: dt.datetime, why: str
+    ) -> None:
+        message = session.get(Message, item.message_id)
+        assert message is not None
+        e164 = self.keyring.decrypt(
+            message.e164_enc, table="messages", column="e164", row_id=message.id
+        )
+        revoke = Revoke(
+            e164,
+            method="agent",
+            occurred_at=now,
+            evidence_ref=f"message:{message.id}",
+            affirmative_action=why,
+        )
+        self.consent.apply_in(session, actor, revoke, now)
+
+    def _close(
+        self, session: Session, actor: Actor, item: ReviewItem, resolution: str, now: dt.datetime
+    ) -> None:
+        item.status, item.resolution = "resolved", resolution
+        item.resolved_at, item.resolved_by = now, actor.label
+        audit(session, actor, "review.resolve", "review_item", item.id, {"resolution": resolution})
 
 
 def _review_out(item: ReviewItem) -> ReviewOut:

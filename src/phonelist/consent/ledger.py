@@ -198,6 +198,16 @@ class Ledger:
             raise ValueError(f"unknown ledger action {entry.action!r}")
         head = self._lock_head(session, workspace_id)
         self._chain_legacy(session, workspace_id, head)
+        if head.seq:
+            # Recording times follow the chain: a caller's clock (or a replayed instant) that
+            # is behind the last record cannot date a revocation before what is already there.
+            last = session.scalar(
+                select(ConsentRecord.recorded_at).where(
+                    ConsentRecord.workspace_id == workspace_id, ConsentRecord.seq == head.seq
+                )
+            )
+            if last is not None and last > now:
+                now = last
         record_id = new_id()
         seal = self.keyring.encrypt
         record = ConsentRecord(
@@ -461,7 +471,8 @@ class Ledger:
         return session.scalars(
             select(ConsentRecord)
             .where(ConsentRecord.workspace_id == workspace_id, ConsentRecord.e164_index == index)
-            .order_by(ConsentRecord.seq)
+            # Ledger order on every backend: records not chained yet come last, as in derive().
+            .order_by(ConsentRecord.seq.is_(None), ConsentRecord.seq, ConsentRecord.id)
         ).all()
 
 

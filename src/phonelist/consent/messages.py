@@ -92,16 +92,16 @@ def queue(
     return Delivery(message.id, outbound)
 
 
-def deliver(store: Store, gateway: Gateway, deliveries: list[Delivery]) -> list[str]:
-    """Send queued replies; returns the provider error codes met (O7 reads them)."""
-    errors: list[str] = []
+def deliver(store: Store, gateway: Gateway, deliveries: list[Delivery]) -> list[tuple[str, str]]:
+    """Send queued replies; returns (number, provider error code) for each refusal (O7)."""
+    errors: list[tuple[str, str]] = []
     for delivery in deliveries:
         try:
             result = gateway.send(delivery.outbound)
             status, ref, error = "sent", result.provider_ref, None
         except GatewayError as exc:
             status, ref, error = "failed", None, exc.provider_code or exc.code
-            errors.append(error)
+            errors.append((delivery.outbound.to, error))
             log.warning("reply %s not sent: provider error %s", delivery.message_id, error)
         with store.write() as session:
             message = session.scalars(

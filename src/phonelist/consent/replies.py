@@ -28,10 +28,8 @@ class Replies:
 
     def help(self) -> str:
         """O6: brand, support contact and how to stop, whether subscribed or not."""
-        return (
-            f"{self.program}: Help at {self.support}. Reply STOP to unsubscribe. "
-            "Msg & data rates may apply."
-        )
+        where = f" Help at {self.support}." if self.support else ""
+        return f"{self.program}:{where} Reply STOP to unsubscribe. Msg & data rates may apply."
 
     def opted_in(self) -> str:
         """O6: CTIA-complete: program, frequency, rates, help and opt-out."""

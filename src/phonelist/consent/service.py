@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -84,14 +84,22 @@ class ConsentService:
         self.rules = rules
         self.ledger = Ledger(keyring)
         self.replies = Replies.from_settings(settings)
+        # Set by the core: what a provider's refusal of one of our replies means (O7).
+        self.on_provider_error: Callable[[Actor, str, str], object] | None = None
 
     # -- the write path -------------------------------------------------------------------------
     def apply(self, actor: Actor, command: Command, now: dt.datetime | None = None) -> Outcome:
         now = now or utcnow()
         with self.store.write() as session:
             outcome, outbox = self.apply_in(session, actor, command, now)
-        deliver(self.store, self.gateway, outbox)
+        self.send(actor, outbox)
         return outcome
+
+    def send(self, actor: Actor, outbox: list[Delivery]) -> None:
+        """Deliver replies queued by a committed change; provider opt-out errors suppress."""
+        for e164, code in deliver(self.store, self.gateway, outbox):
+            if self.on_provider_error is not None:
+                self.on_provider_error(actor, e164, code)
 
     def apply_in(
         self, session: Session, actor: Actor, command: Command, now: dt.datetime

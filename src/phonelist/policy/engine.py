@@ -81,6 +81,9 @@ class Profile:
     national_optout: bool
     emergency_override: bool
     capped: tuple[tuple[dt.datetime, ...], ...]  # per applicable cap: the sends it counts
+    # When a fact that lets this send through now stops doing so (consent expiry, registry data
+    # turning stale, a business relationship ending): next_allowed_at is never at or after it.
+    valid_until: dt.datetime | None = None
 
 
 def decide(
@@ -165,13 +168,19 @@ def profile_of(
         known = zones_known(facts.number_time_zones)
         zones = tuple(sorted({*known, *split})) if split else known
         source = "number" if zones else "none"
-    consent = _consent_code(facts, channel, purpose, at, rules, sender)
+    consent, until = _consent_code(facts, channel, purpose, at, rules, sender)
     registered, registry_age = "", None
-    if us and purpose == MARKETING and rules.registry is not None:
+    registry = rules.registry
+    if us and purpose == MARKETING and registry is not None:
         if facts.dnc_registered:
-            registered = _registry_exemption(facts, consent, at, rules)
+            registered, ebr_until = _registry_exemption(facts, consent, at, rules)
+            until = _earliest(until, ebr_until)
         if facts.registry_date is not None:
-            registry_age = (at.date() - facts.registry_date).days
+            # Days counted in UTC, so one instant gets one answer whatever zone ``at`` is in.
+            registry_age = (at.astimezone(dt.UTC).date() - facts.registry_date).days
+            if registry.stale_blocks_consented or consent != "ok_written":
+                stale_day = facts.registry_date + dt.timedelta(days=registry.max_age_days + 1)
+                until = _earliest(until, dt.datetime.combine(stale_day, dt.time(), dt.UTC))
     optout = rules.national_optout
     national = bool(
         optout
@@ -197,14 +206,22 @@ def profile_of(
         national_optout=national,
         emergency_override=facts.emergency_override and purpose == EMERGENCY,
         capped=capped,
+        valid_until=until,
     )
+
+
+def _earliest(first: dt.datetime | None, second: dt.datetime | None) -> dt.datetime | None:
+    if first is None or second is None:
+        return first or second
+    return min(first, second)
 
 
 def _consent_code(
     facts: Facts, channel: str, purpose: str, at: dt.datetime, rules: RuleSet, sender: str | None
-) -> str:
+) -> tuple[str, dt.datetime | None]:
+    """The consent finding, and when a consent that holds now expires (None: it does not)."""
     if purpose == EMERGENCY:
-        return "exempt"
+        return "exempt", None
     found: Consent | None = None
     for consent in facts.consents:
         if consent.channel == channel and consent.purpose == purpose:
@@ -219,19 +236,30 @@ def _consent_code(
             and optout.legal_persons_without_consent
             and facts.region in optout.regions
         ):
-            return "ok_legal_person"
-        return "unknown"
+            return "ok_legal_person", None
+        return "unknown", None
     if found.status == "revoked":
-        return "revoked"
+        return "revoked", None
     if found.status != "granted":
-        return "pending"
+        return "pending", None
     if found.sender is not None and sender is not None and found.sender != sender:
-        return "wrong_sender"
+        return "wrong_sender", None
     if facts.disconnected_on is not None and found.since.date() <= facts.disconnected_on:
-        return "void_reassigned"
-    if found.expires_at is not None and at >= found.expires_at:
-        return "expired"
+        return "void_reassigned", None
     regional = rules.consent_for(facts.region)
+    expires = found.expires_at
+    if found.method in CASL_IMPLIED:
+        # C8: implied consent lasts a fixed time after the purchase or inquiry, recorded expiry
+        # or not (the pack's period, counted from the record's ``since``).
+        days = (
+            regional.implied_purchase_days
+            if found.method == "casl_implied_purchase"
+            else regional.implied_inquiry_days
+        )
+        if regional.implied:
+            expires = _earliest(expires, found.since + dt.timedelta(days=days))
+    if expires is not None and at >= expires:
+        return "expired", None
     if found.method == SOFT_OPT_IN:
         valid = (
             regional.soft_opt_in
@@ -239,28 +267,37 @@ def _consent_code(
             and channel == "sms"
             and regional.soft_opt_in_evidence <= found.evidence
         )
-        return "ok_soft_opt_in" if valid else "soft_opt_in_invalid"
+        return ("ok_soft_opt_in", expires) if valid else ("soft_opt_in_invalid", None)
     if found.method in CASL_IMPLIED:
-        return "ok_implied" if regional.implied else "implied_invalid"
+        return ("ok_implied", expires) if regional.implied else ("implied_invalid", None)
     if purpose == MARKETING and regional.marketing_requires_written and not found.written:
-        return "not_written"
-    return "ok_written" if found.written else "ok_express"
+        return "not_written", None
+    return ("ok_written" if found.written else "ok_express"), expires
 
 
-def _registry_exemption(facts: Facts, consent: str, at: dt.datetime, rules: RuleSet) -> str:
-    """D2: a registered number may get marketing only with written consent or an EBR."""
+def _registry_exemption(
+    facts: Facts, consent: str, at: dt.datetime, rules: RuleSet
+) -> tuple[str, dt.datetime | None]:
+    """D2: a registered number may get marketing only with written consent or an EBR.
+
+    Also says when an EBR exemption ends (just after the later of its two periods).
+    """
     registry = rules.registry
     assert registry is not None
     if consent == "ok_written":
-        return "exempt_consent"
+        return "exempt_consent", None
     if "internal_dnc" not in facts.suppressions:  # a do-not-call request ends the EBR
-        purchase = facts.last_purchase_at
-        inquiry = facts.last_inquiry_at
-        if purchase is not None and at - purchase <= dt.timedelta(days=registry.ebr_purchase_days):
-            return "exempt_ebr"
-        if inquiry is not None and at - inquiry <= dt.timedelta(days=registry.ebr_inquiry_days):
-            return "exempt_ebr"
-    return "registered"
+        ends = [
+            when + dt.timedelta(days=days)
+            for when, days in (
+                (facts.last_purchase_at, registry.ebr_purchase_days),
+                (facts.last_inquiry_at, registry.ebr_inquiry_days),
+            )
+            if when is not None and at <= when + dt.timedelta(days=days)
+        ]
+        if ends:
+            return "exempt_ebr", max(ends) + dt.timedelta(microseconds=1)
+    return "registered", None
 
 
 R = TypeVar("R", HoursRule, HolidayBan, Cap)
@@ -362,6 +399,8 @@ def decide_profile(
     next_at = None
     if not allowed and not final:
         next_at = _next_allowed(profile, at, hours, bans, caps)
+        if next_at is not None and profile.valid_until is not None:
+            next_at = next_at if next_at < profile.valid_until else None
     elif allowed:
         next_at = at
     return Decision(
@@ -489,18 +528,22 @@ def _next_allowed(
     caps: tuple[Cap, ...],
 ) -> dt.datetime | None:
     """The first instant after ``at`` when the time rules (hours, holidays, caps) all pass (H5)."""
-    candidates: set[dt.datetime] = set()
+    # A profile counts no send after ``at``, so a cap's count only falls: nothing passes before
+    # the last blocking cap lets go, and the search for an open window starts there (an operator
+    # cap of 1 per 30 days lets go weeks ahead, past a search that started at ``at``).
+    earliest = at
     for cap, sent in zip(caps, profile.capped, strict=False):
         live = [t for t in sent if at - cap.window < t <= at]
         if len(live) >= cap.max:
-            candidates.add(live[len(live) - cap.max] + cap.window)
+            earliest = max(earliest, live[len(live) - cap.max] + cap.window)
+    candidates = {earliest}
     keys = set(profile.zones)
     for rule in hours:
         if rule.also_zone:
             keys.add(rule.also_zone)
     starts = {w.start for rule in hours for w in rule.windows if w is not None}
     starts.add(dt.time(0, 0))
-    first_day = at.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    first_day = earliest.astimezone(dt.UTC).date() - dt.timedelta(days=1)
     for key in keys:
         tz = zone(key)
         if tz is None:
@@ -509,8 +552,7 @@ def _next_allowed(
             day = first_day + dt.timedelta(days=offset)
             for start in starts:
                 candidates.add(local_instant(day, start, key))
-    base = {t for t in candidates if t > at}
-    for moment in sorted(base):
+    for moment in sorted(t for t in candidates if t > at and t >= earliest):
         if not _timed_reasons(profile, moment, hours, bans, caps):
             return moment
     return None

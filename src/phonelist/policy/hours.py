@@ -31,18 +31,31 @@ def local_instant(day: dt.date, wall: dt.time, key: str) -> dt.datetime:
 
     A wall time that does not exist (skipped by a spring-forward change) moves to the first
     instant after the gap, so nothing fires early; an ambiguous one (fall back) takes its first
-    occurrence.
+    occurrence, whatever the ``fold`` of ``wall``.
     """
     tz = zone(key)
     if tz is None:
         raise ValueError(f"unknown time zone {key!r}")
-    local = dt.datetime.combine(day, wall, tzinfo=tz)
-    utc = local.astimezone(dt.UTC)
-    if utc.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
-        # In a gap: fold=0 used the offset from before the change, which lands past the gap;
-        # walk back to the first instant whose wall time is not before the one asked for.
-        while (utc - dt.timedelta(minutes=1)).astimezone(tz).replace(tzinfo=None) >= (
-            local.replace(tzinfo=None)
-        ):
-            utc -= dt.timedelta(minutes=1)
-    return utc
+    # fold=0 whatever ``wall`` carries: with fold=1 a skipped wall time landed before the gap.
+    naive = dt.datetime.combine(day, wall.replace(tzinfo=None, fold=0))
+    utc = naive.replace(tzinfo=tz).astimezone(dt.UTC)
+    if _wall(utc, tz) == naive:
+        return utc
+    # In a gap: fold=0 used the offset from before the change, which lands past the gap, and
+    # fold=1 the offset after it, which lands before. The change itself is the first instant
+    # whose wall time is not before ``wall``: search between the two to the microsecond (a
+    # minute-by-minute walk kept the seconds of ``wall`` and fired late).
+    low = naive.replace(tzinfo=tz, fold=1).astimezone(dt.UTC)  # wall time before ``wall``
+    high = utc  # wall time after ``wall``
+    one = dt.timedelta(microseconds=1)
+    while high - low > one:
+        middle = low + (high - low) // 2
+        if _wall(middle, tz) >= naive:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _wall(instant: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    return instant.astimezone(tz).replace(tzinfo=None)

@@ -19,6 +19,7 @@ from typing import Any
 from phonelist.errors import ConfigError
 from phonelist.policy.calendar import HolidayRule, parse_rule
 from phonelist.policy.facts import CHANNELS, PURPOSES
+from phonelist.policy.hours import zone
 
 __all__ = [
     "Cap",
@@ -34,6 +35,9 @@ __all__ = [
 ]
 
 PACKS = ("us-federal", "us-states", "eu-uk", "canada")
+LOOSENING_SECTIONS = frozenset(
+    {"consent", "registry", "national_optout", "holidays", "area_codes", "split_area_codes"}
+)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -156,14 +160,32 @@ def load_rules(operator_file: Path | None) -> RuleSet:
                 extra = tomllib.load(handle)
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read policy file {operator_file}: {exc}") from exc
+        # Operators add restrictions; what makes a send lawful (consent, registries, area
+        # codes and zones) changes only with the shipped, dated packs.
+        loosening = sorted(set(extra) & LOOSENING_SECTIONS)
+        if loosening:
+            raise ConfigError(
+                f"invalid policy file {operator_file}: {', '.join(loosening)} cannot be set by "
+                "an operator file (it may add hours, holiday_bans, caps and keywords)"
+            )
         extra.setdefault("name", "operator")
         extra.setdefault("version", "unversioned")
         extra.setdefault("regions", [])
+        try:  # alone first, so that an error names the operator's file
+            _merge([extra])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"invalid policy file {operator_file}: {_explain(exc)}") from exc
         docs.append(extra)
     try:
         return _merge(docs)
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"invalid rule pack: {exc}") from exc
+        raise ConfigError(f"invalid rule pack: {_explain(exc)}") from exc
+
+
+def _explain(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing key {exc.args[0]!r}"
+    return str(exc)
 
 
 def _read_pack(name: str) -> dict[str, Any]:
@@ -257,27 +279,41 @@ def _scope(item: Mapping[str, Any], regions: frozenset[str]) -> dict[str, Any]:
 def _hours(item: Mapping[str, Any], regions: frozenset[str]) -> HoursRule:
     by_day: list[Window | None] = [None] * 7
     for days, span in item["windows"].items():
-        start, end = (dt.time.fromisoformat(s) for s in span)
+        try:
+            start, end = (dt.time.fromisoformat(s) for s in span)
+        except (TypeError, ValueError):
+            raise ValueError(f"{item['name']}: window {span!r} is not two HH:MM times") from None
         if not start < end:
             raise ValueError(f"{item['name']}: window {span} does not end after it starts")
         for day in _days(days):
             by_day[day] = Window(start, end)
-    return HoursRule(
-        **_scope(item, regions), windows=tuple(by_day), also_zone=item.get("also_zone")
-    )
+    also_zone = item.get("also_zone")
+    if also_zone is not None and zone(str(also_zone)) is None:
+        raise ValueError(f"{item['name']}: unknown time zone {also_zone!r} in also_zone")
+    return HoursRule(**_scope(item, regions), windows=tuple(by_day), also_zone=also_zone)
 
 
 def _days(spec: str) -> Iterable[int]:
     if spec == "all":
         return range(7)
     first, _, last = spec.partition("-")
-    start = WEEKDAYS.index(first)
-    end = WEEKDAYS.index(last) if last else start
-    return range(start, end + 1)
+    last = last or first
+    if (
+        first not in WEEKDAYS
+        or last not in WEEKDAYS
+        or WEEKDAYS.index(last) < WEEKDAYS.index(first)
+    ):
+        raise ValueError(f"days {spec!r}: expected all, a weekday (mon..sun) or a range (mon-fri)")
+    return range(WEEKDAYS.index(first), WEEKDAYS.index(last) + 1)
 
 
 def _ban(item: Mapping[str, Any], regions: frozenset[str]) -> HolidayBan:
-    return HolidayBan(**_scope(item, regions), holidays=_holiday_rules(item["holidays"]))
+    scope = _scope(item, regions)
+    try:
+        rules = _holiday_rules(item["holidays"])
+    except ValueError as exc:
+        raise ValueError(f"{scope['name']}: {exc}") from exc
+    return HolidayBan(**scope, holidays=rules)
 
 
 def _cap(item: Mapping[str, Any], regions: frozenset[str]) -> Cap:
@@ -287,6 +323,8 @@ def _cap(item: Mapping[str, Any], regions: frozenset[str]) -> Cap:
         raise ValueError(f"{item['name']}: count_channels/count_senders must be same or all")
     if int(item["max"]) < 1:
         raise ValueError(f"{item['name']}: max must be at least 1")
+    if not float(item.get("hours", 24)) > 0:
+        raise ValueError(f"{item['name']}: hours must be more than 0")
     return Cap(
         **_scope(item, regions),
         max=int(item["max"]),

@@ -13,14 +13,16 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Text, and_, case, cast, func, or_, select, type_coerce
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from phonelist.errors import ValidationError
 from phonelist.numbers import analyze, area_code, normalize
-from phonelist.policy.engine import decide
+from phonelist.policy.engine import decide, profile_of
 from phonelist.policy.facts import CASL_IMPLIED, CHANNELS, PURPOSES, Consent, Decision, Facts, Send
 from phonelist.policy.rules import RuleSet
 from phonelist.policy.states import us_state
@@ -207,6 +209,20 @@ class PolicyService:
         registry = self.rules.registry
         memo: dict[tuple[Any, ...], Decision] = {}
         after = ""
+
+        @lru_cache(maxsize=4096)
+        def counts_sends(
+            region: str | None, code: str | None, country: str | None, place: str | None
+        ) -> bool:
+            """Whether any cap applies: asked of the engine itself, so the answer is its own."""
+            facts = Facts(region=region, area_code=code, state=us_state(country, place))
+            probe = (Send(at, channel, purpose, sender, subject),)
+            return bool(
+                profile_of(
+                    facts, channel, purpose, at, probe, self.rules, sender=sender, subject=subject
+                ).capped
+            )
+
         wanted = sorted(set(contact_ids)) if contact_ids is not None else None
         while True:
             with self.store.read() as session:
@@ -218,15 +234,18 @@ class PolicyService:
                         return
                     query = query.where(Contact.id.in_(batch_ids))
                 query = query.where(Contact.id > after).order_by(Contact.id).limit(chunk_size)
-                rows = session.execute(query).all()
+                connection = session.connection()  # Core rows: no ORM bookkeeping per row
+                rows = connection.execute(query).all()
                 if not rows:
                     return
-                indexes = [r[1] for r in rows]
-                kinds = self._suppressions(session, workspace, indexes)
-                history = self._history(session, workspace, indexes, at)
+                span = (after, rows[-1][0])
+                kinds = self._suppressions(connection, workspace, span)
+                history = self._history(connection, workspace, span, at)
             for row in rows:
                 contact_id, index = row[0], row[1]
                 sends = history.get(index, ())
+                if sends and not counts_sends(row[2], row[3], row[6], row[7]):
+                    sends = ()  # no cap applies to this number: its sends change nothing
                 key = (*row[2:], kinds.get(index, frozenset()), sends)
                 decision = memo.get(key)
                 if decision is None:
@@ -414,46 +433,66 @@ class PolicyService:
         return {code: day for code, day in rows}
 
     def _suppressions(
-        self, session: Session, workspace: int, indexes: list[bytes]
+        self, connection: Connection, workspace: int, span: tuple[str, str]
     ) -> dict[bytes, frozenset[str]]:
+        """Active suppressions of the primary numbers of contacts in ``span`` (after, last]."""
         found: dict[bytes, set[str]] = {}
-        for start in range(0, len(indexes), 5000):
-            for index, kind in session.execute(
-                select(Suppression.e164_index, Suppression.kind).where(
+        query = (
+            select(PhoneNumber.e164_index, Suppression.kind)
+            .join(
+                Suppression,
+                and_(
                     Suppression.workspace_id == workspace,
+                    Suppression.e164_index == PhoneNumber.e164_index,
                     Suppression.lifted_at.is_(None),
-                    Suppression.e164_index.in_(indexes[start : start + 5000]),
-                )
-            ):
-                found.setdefault(index, set()).add(kind)
+                ),
+            )
+            .where(_primary_in(workspace, span))
+        )
+        for index, kind in connection.execute(query):
+            found.setdefault(index, set()).add(kind)
         return {k: frozenset(v) for k, v in found.items()}
 
     def _history(
-        self, session: Session, workspace: int, indexes: list[bytes], at: dt.datetime
+        self, connection: Connection, workspace: int, span: tuple[str, str], at: dt.datetime
     ) -> dict[bytes, tuple[Send, ...]]:
+        """Recent sends to the primary numbers of contacts in ``span``."""
         found: dict[bytes, list[Send]] = {}
-        for start in range(0, len(indexes), 5000):
-            for m in session.execute(
-                select(
-                    Message.e164_index,
-                    Message.at,
-                    Message.channel,
-                    Message.purpose,
-                    Message.sender,
-                    Message.subject,
-                ).where(
+        query = (
+            select(
+                Message.e164_index,
+                Message.at,
+                Message.channel,
+                Message.purpose,
+                Message.sender,
+                Message.subject,
+            )
+            .select_from(PhoneNumber)
+            .join(
+                Message,
+                and_(
                     Message.workspace_id == workspace,
+                    Message.e164_index == PhoneNumber.e164_index,
                     Message.direction == "out",
                     Message.status.in_(("queued", "sent")),
                     Message.at > at - self.history_window,
                     Message.at <= at,
-                    Message.e164_index.in_(indexes[start : start + 5000]),
-                )
-            ):
-                found.setdefault(m[0], []).append(
-                    Send(m[1], m[2], m[3] or "informational", m[4], m[5])
-                )
+                ),
+            )
+            .where(_primary_in(workspace, span))
+        )
+        for m in connection.execute(query):
+            found.setdefault(m[0], []).append(Send(m[1], m[2], m[3] or "informational", m[4], m[5]))
         return {k: tuple(sorted(v, key=lambda s: (s.at, s.channel))) for k, v in found.items()}
+
+
+def _primary_in(workspace: int, span: tuple[str, str]) -> Any:
+    return and_(
+        PhoneNumber.workspace_id == workspace,
+        PhoneNumber.is_primary.is_(True),
+        PhoneNumber.contact_id > span[0],
+        PhoneNumber.contact_id <= span[1],
+    )
 
 
 def _check_args(channel: str, purpose: str, at: dt.datetime) -> None:

@@ -20,7 +20,17 @@ from phonelist.audit import record
 from phonelist.security.crypto import Keyring, load_keyring
 from phonelist.security.permissions import Actor, Permission
 from phonelist.store import Store
-from phonelist.store.models import Contact, CustomValue, Email, Note, PhoneNumber
+from phonelist.store.consent_models import ConsentRequest, Message
+from phonelist.store.models import (
+    ConsentRecord,
+    Contact,
+    CustomValue,
+    Email,
+    ImportReject,
+    Note,
+    PhoneNumber,
+    Suppression,
+)
 
 __all__ = ["SEALED_COLUMNS", "KeyRotation", "RotationReport"]
 
@@ -31,6 +41,10 @@ def _by_id(row: Any) -> str:
 
 def _custom_id(row: Any) -> str:
     return f"{row.contact_id}:{row.field_id}"
+
+
+def _reject_id(row: Any) -> str:
+    return f"{row.job_id}:{row.row_number}"
 
 
 # (model, [(attribute, aad table, aad column)], row id for the aad, ordering columns)
@@ -55,6 +69,25 @@ SEALED_COLUMNS: list[
         [("value_enc", "custom_values", "value")],
         _custom_id,
         ("contact_id", "field_id"),
+    ),
+    (ImportReject, [("raw_enc", "import_rejects", "raw")], _reject_id, ("job_id", "row_number")),
+    (
+        ConsentRecord,
+        [
+            ("e164_enc", "consent_records", "e164"),
+            ("ip_enc", "consent_records", "ip"),
+            ("user_agent_enc", "consent_records", "user_agent"),
+        ],
+        _by_id,
+        ("id",),
+    ),
+    (Suppression, [("e164_enc", "suppressions", "e164")], _by_id, ("id",)),
+    (ConsentRequest, [("e164_enc", "consent_requests", "e164")], _by_id, ("id",)),
+    (
+        Message,
+        [("e164_enc", "messages", "e164"), ("body_enc", "messages", "body")],
+        _by_id,
+        ("id",),
     ),
 ]
 

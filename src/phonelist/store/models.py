@@ -404,6 +404,7 @@ class Suppression(Base):
     import_job_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     lifted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     lifted_by: Mapped[str | None] = mapped_column(String(100))
+    lift_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class ConsentRecord(Base):

@@ -98,6 +98,10 @@ class RegistryService:
                     if full:
                         deleted[code] = self._clear(session, actor.workspace_id, registry, code)
                 index = self.keyring.blind_index("phone", entry.e164)
+                if (adds and entry.action != "add") or (removes and entry.action == "add"):
+                    # The file's order decides: "delete X, add X" leaves X registered.
+                    self._flush(session, actor.workspace_id, registry, adds, removes)
+                    adds, removes = [], []
                 if entry.action == "add":
                     adds.append(
                         {
@@ -224,7 +228,7 @@ class RegistryService:
                     code,
                     day,
                     age,
-                    age > self.max_age_days,
+                    registry == "us_dnc" and age > self.max_age_days,  # D3 is the US rule
                     int(counts.get((registry, code), 0)),
                 )
             )

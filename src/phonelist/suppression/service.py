@@ -47,6 +47,7 @@ class SuppressionOut:
     created_by: str
     lifted_at: dt.datetime | None
     lifted_by: str | None
+    lift_reason: str | None = None
 
     @property
     def active(self) -> bool:
@@ -138,6 +139,7 @@ class SuppressionService:
                 raise ValidationError("an erasure cannot be lifted", code="not_liftable")
             if row.lifted_at is None:
                 row.lifted_at, row.lifted_by = utcnow(), actor.label
+                row.lift_reason = reason.strip()[:300]
                 audit(
                     session,
                     actor,
@@ -185,6 +187,7 @@ class SuppressionService:
     ) -> SuppressionOut | None:
         """O7: a provider error meaning "recipient opted out" suppresses and revokes."""
         actor.require(Permission.INBOUND_PROCESS)
+        code = code.strip()  # a padded "21610 " is still an opt-out: missing one is costly
         if code not in PROVIDER_OPT_OUT_CODES:
             return None
         e164 = self._e164(number)
@@ -268,6 +271,7 @@ class SuppressionService:
             created_by=row.created_by,
             lifted_at=row.lifted_at,
             lifted_by=row.lifted_by,
+            lift_reason=row.lift_reason,
         )
 
 

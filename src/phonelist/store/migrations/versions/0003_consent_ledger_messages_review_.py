@@ -253,8 +253,14 @@ def upgrade() -> None:
     with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("area_code", sa.String(length=8), nullable=True))
 
+    with op.batch_alter_table("suppressions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("lift_reason", sa.String(length=300), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("suppressions", schema=None) as batch_op:
+        batch_op.drop_column("lift_reason")
+
     with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
         batch_op.drop_column("area_code")
 
