@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 from phonelist.policy.calendar import HolidayRule, holidays
@@ -165,8 +166,7 @@ def profile_of(
         source = "contact"
     else:
         split = rules.split_area_codes.get(area_code) if area_code else None
-        known = zones_known(facts.number_time_zones)
-        zones = tuple(sorted({*known, *split})) if split else known
+        zones = _zones(facts.number_time_zones, split)
         source = "number" if zones else "none"
     consent, until = _consent_code(facts, channel, purpose, at, rules, sender)
     registered, registry_age = "", None
@@ -190,7 +190,7 @@ def profile_of(
     )
     capped: tuple[tuple[dt.datetime, ...], ...] = ()
     if history:
-        caps = _applicable(rules.caps, region, state, channel, purpose)
+        caps = _in_force(rules, region, state, channel, purpose)[2]
         if caps:
             capped = tuple(_counted(cap, history, channel, at, sender, subject) for cap in caps)
     return Profile(
@@ -208,6 +208,13 @@ def profile_of(
         capped=capped,
         valid_until=until,
     )
+
+
+@lru_cache(maxsize=4096)
+def _zones(number_zones: tuple[str, ...], split: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The zones H1 uses: the number's known ones, and all zones of a split area code."""
+    known = zones_known(number_zones)
+    return tuple(sorted({*known, *split})) if split else known
 
 
 def _earliest(first: dt.datetime | None, second: dt.datetime | None) -> dt.datetime | None:
@@ -303,6 +310,18 @@ def _registry_exemption(
 R = TypeVar("R", HoursRule, HolidayBan, Cap)
 
 
+@lru_cache(maxsize=16384)
+def _in_force(
+    rules: RuleSet, region: str | None, state: str | None, channel: str, purpose: str
+) -> tuple[tuple[HoursRule, ...], tuple[HolidayBan, ...], tuple[Cap, ...]]:
+    """The hours, holiday bans and caps that apply to a number: few combinations, so cached."""
+    return (
+        _applicable(rules.hours, region, state, channel, purpose),
+        _applicable(rules.holiday_bans, region, state, channel, purpose),
+        _applicable(rules.caps, region, state, channel, purpose),
+    )
+
+
 def _applicable(
     items: Sequence[R], region: str | None, state: str | None, channel: str, purpose: str
 ) -> tuple[R, ...]:
@@ -378,9 +397,7 @@ def decide_profile(
     if profile.national_optout:
         reasons.append(Reason("D5", "national_optout", "on the national opt-out list"))
         final = True
-    hours = _applicable(rules.hours, profile.region, profile.state, channel, purpose)
-    bans = _applicable(rules.holiday_bans, profile.region, profile.state, channel, purpose)
-    caps = _applicable(rules.caps, profile.region, profile.state, channel, purpose)
+    hours, bans, caps = _in_force(rules, profile.region, profile.state, channel, purpose)
     if (hours or bans) and not profile.zones:
         reasons.append(Reason("H1", "no_time_zone", "the recipient's time zone is not known"))
         final = True
@@ -514,6 +531,7 @@ def _timed_reasons(
     return reasons
 
 
+@lru_cache(maxsize=16384)
 def _holiday_on(rules: tuple[HolidayRule, ...], day: dt.date) -> str | None:
     actual = holidays(rules, day.year, observed=False)
     observed = holidays(rules, day.year, observed=True)

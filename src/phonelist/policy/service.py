@@ -16,7 +16,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, func, or_, select, type_coerce
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
@@ -30,7 +43,7 @@ from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor, Permission
 from phonelist.store import Store
 from phonelist.store.consent_models import ConsentState, Message, RegistryImport, RegistryNumber
-from phonelist.store.models import Contact, LineLookup, PhoneNumber, Suppression, UTCDateTime
+from phonelist.store.models import Contact, LineLookup, PhoneNumber, Suppression
 
 __all__ = ["Check", "PolicyService"]
 
@@ -275,6 +288,7 @@ class PolicyService:
     ) -> Any:
         dnc = aliased(RegistryNumber)
         pt = aliased(RegistryNumber)
+        optout = self.rules.national_optout
         registered = dnc.e164_index.is_not(None)
         # Instants are read only where the rules can use them (an expiring consent, the business
         # relationship of a registered number): elsewhere they would only keep contacts from
@@ -292,11 +306,11 @@ class PolicyService:
                 Contact.region,
                 ConsentState.status,
                 ConsentState.method,
-                ConsentState.written,
+                cast(ConsentState.written, Integer),
                 ConsentState.sender,
                 cast(ConsentState.evidence, Text),
-                type_coerce(case((expiring, ConsentState.since), else_=None), UTCDateTime()),
-                ConsentState.expires_at,
+                type_coerce(case((expiring, ConsentState.since), else_=None), Raw()),
+                type_coerce(ConsentState.expires_at, Raw()),
                 case(
                     (
                         and_(
@@ -307,13 +321,11 @@ class PolicyService:
                     ),
                     else_=0,
                 ),
-                type_coerce(
-                    case((registered, Contact.last_purchase_at), else_=None), UTCDateTime()
-                ),
-                type_coerce(case((registered, Contact.last_inquiry_at), else_=None), UTCDateTime()),
+                type_coerce(case((registered, Contact.last_purchase_at), else_=None), Raw()),
+                type_coerce(case((registered, Contact.last_inquiry_at), else_=None), Raw()),
                 case((dnc.e164_index.is_not(None), 1), else_=0),
                 case((pt.e164_index.is_not(None), 1), else_=0),
-                Contact.legal_person,
+                cast(Contact.legal_person, Integer),
             )
             .join(
                 PhoneNumber,
@@ -328,9 +340,12 @@ class PolicyService:
                     ConsentState.purpose == purpose,
                 ),
             )
+            # Each look-up below is made only where the engine reads its answer (terms on
+            # the outer tables are tested before the index is searched).
             .outerjoin(
                 LineLookup,
                 and_(
+                    ConsentState.status.is_not(None),  # D4 voids a consent: none, nothing to void
                     LineLookup.workspace_id == workspace,
                     LineLookup.e164_index == PhoneNumber.e164_index,
                 ),
@@ -338,6 +353,8 @@ class PolicyService:
             .outerjoin(
                 dnc,
                 and_(
+                    literal(purpose == "marketing" and registry is not None),
+                    PhoneNumber.region.in_(sorted(registry.regions) if registry else []),
                     dnc.workspace_id == workspace,
                     dnc.registry_name == US_DNC,
                     dnc.e164_index == PhoneNumber.e164_index,
@@ -346,12 +363,16 @@ class PolicyService:
             .outerjoin(
                 pt,
                 and_(
+                    literal(purpose == "marketing" and optout is not None),
+                    PhoneNumber.region.in_(sorted(optout.regions) if optout else []),
                     pt.workspace_id == workspace,
                     pt.registry_name == PT_OPTOUT,
                     pt.e164_index == PhoneNumber.e164_index,
                 ),
             )
-            .where(Contact.workspace_id == workspace)
+            # "+ 0": not the workspace/status index, so that SQLite walks the primary key in
+            # order (a range per chunk) instead of sorting the whole workspace for each chunk.
+            .where(Contact.workspace_id + 0 == workspace)
         )
 
     def _reduced_facts(
@@ -396,10 +417,10 @@ class PolicyService:
                     purpose=purpose,
                     status=status,
                     method=method,
-                    since=since or at,
+                    since=_instant(since) or at,
                     written=bool(written),
                     sender=sender,
-                    expires_at=expires,
+                    expires_at=_instant(expires),
                     evidence=frozenset(json.loads(evidence) if evidence else ()),
                 ),
             )
@@ -415,8 +436,8 @@ class PolicyService:
             registry_date=dates.get(code) if code else None,
             national_optout_listed=bool(pt),
             legal_person=bool(legal),
-            last_purchase_at=purchase,
-            last_inquiry_at=inquiry,
+            last_purchase_at=_instant(purchase),
+            last_inquiry_at=_instant(inquiry),
             disconnected_on=at.date() if void else None,
             emergency_override=emergency_override,
         )
@@ -484,6 +505,23 @@ class PolicyService:
         for m in connection.execute(query):
             found.setdefault(m[0], []).append(Send(m[1], m[2], m[3] or "informational", m[4], m[5]))
         return {k: tuple(sorted(v, key=lambda s: (s.at, s.channel))) for k, v in found.items()}
+
+
+class Raw(TypeDecorator[Any]):
+    """A column read as the driver gives it: no per-row conversion (see :func:`_instant`)."""
+
+    impl = String
+    cache_ok = True
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    """A stored UTC instant as the driver returned it (text on SQLite), made aware."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def _primary_in(workspace: int, span: tuple[str, str]) -> Any:
