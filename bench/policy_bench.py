@@ -11,7 +11,8 @@ sends in the last 48 hours; 20% with a stored address. Then, each timed on its o
 1. ``PolicyService.decide_audience`` for sms/marketing at one instant over every contact
    (the bulk path: SQL-reduced facts, shared decisions), decisions/s;
 2. ``decide`` (pure) once per contact on facts built from the same distribution, decisions/s;
-3. ``PolicyService.check`` (loads one number's facts from the store, then decides) on a sample.
+3. ``decide_many`` on the same facts: the bulk path's decision stage once facts are loaded;
+4. ``PolicyService.check`` (loads one number's facts from the store, then decides) on a sample.
 
 Prints the figures; they go to docs/benchmarks.md by hand with the machine.
 """
@@ -37,7 +38,7 @@ from phonelist import Phonelist, load_settings
 from phonelist.bootstrap import initialize
 from phonelist.ids import new_id
 from phonelist.numbers import analyze
-from phonelist.policy.engine import decide
+from phonelist.policy.engine import decide, decide_many
 from phonelist.policy.facts import Consent, Facts, Send
 from phonelist.store.consent_models import ConsentState, Message, RegistryImport, RegistryNumber
 from phonelist.store.models import Contact, PhoneNumber, Suppression
@@ -310,6 +311,14 @@ def main() -> None:
             decide(facts, "sms", "marketing", AT, history, core.rules)
         took = time.perf_counter() - started
         print(f"decide(): {len(items):,} in {took:.2f} s = {len(items) / took:,.0f} decisions/s")
+
+        started = time.perf_counter()
+        decided = sum(1 for _ in decide_many(items, "sms", "marketing", AT, core.rules))
+        took = time.perf_counter() - started
+        print(
+            f"decide_many() on loaded facts: {decided:,} in {took:.2f} s = "
+            f"{decided / took:,.0f} decisions/s"
+        )
 
         numbers = [f"+1{AREAS[i % len(AREAS)]}5550{i % 1000:03d}" for i in range(args.checks)]
         started = time.perf_counter()

@@ -82,8 +82,10 @@ def fill(core: Phonelist, actor: Actor, n: int) -> None:
 
 @pytest.mark.parametrize(("fmt", "n"), [("csv", 10_000), ("jsonl", 2_000), ("xlsx", 1_000)])
 def test_export_then_import_is_lossless(
-    core: Phonelist, actor: Actor, tmp_path: Path, fmt: str, n: int
+    core: Phonelist, actor: Actor, tmp_path: Path, backend: str, fmt: str, n: int
 ) -> None:
+    if backend == "postgres":
+        n = min(n, 2_000)  # the 10k proof runs on SQLite; PostgreSQL runs the same code smaller
     fill(core, actor, n)
     before = snapshot(core, actor)
     assert len(before) == n

@@ -150,6 +150,7 @@ class PolicyService:
             session.scalars(
                 select(RegistryNumber.registry_name).where(
                     RegistryNumber.workspace_id == workspace_id,
+                    RegistryNumber.registry_name.in_((US_DNC, PT_OPTOUT)),  # the key's order
                     RegistryNumber.e164_index == index,
                 )
             )
@@ -237,6 +238,10 @@ class PolicyService:
             )
 
         wanted = sorted(set(contact_ids)) if contact_ids is not None else None
+        with self.store.read() as session:
+            # Recent sends are read once per run: caps are about what this run and earlier
+            # ones sent, not about opt-outs (which every chunk reads afresh).
+            history = self._history(session.connection(), workspace, at)
         while True:
             with self.store.read() as session:
                 dates = self._registry_dates(session, workspace)
@@ -253,7 +258,6 @@ class PolicyService:
                     return
                 span = (after, rows[-1][0])
                 kinds = self._suppressions(connection, workspace, span)
-                history = self._history(connection, workspace, span, at)
             for row in rows:
                 contact_id, index = row[0], row[1]
                 sends = history.get(index, ())
@@ -475,32 +479,23 @@ class PolicyService:
         return {k: frozenset(v) for k, v in found.items()}
 
     def _history(
-        self, connection: Connection, workspace: int, span: tuple[str, str], at: dt.datetime
+        self, connection: Connection, workspace: int, at: dt.datetime
     ) -> dict[bytes, tuple[Send, ...]]:
-        """Recent sends to the primary numbers of contacts in ``span``."""
+        """Every send inside the longest cap window before ``at``, by number."""
         found: dict[bytes, list[Send]] = {}
-        query = (
-            select(
-                Message.e164_index,
-                Message.at,
-                Message.channel,
-                Message.purpose,
-                Message.sender,
-                Message.subject,
-            )
-            .select_from(PhoneNumber)
-            .join(
-                Message,
-                and_(
-                    Message.workspace_id == workspace,
-                    Message.e164_index == PhoneNumber.e164_index,
-                    Message.direction == "out",
-                    Message.status.in_(("queued", "sent")),
-                    Message.at > at - self.history_window,
-                    Message.at <= at,
-                ),
-            )
-            .where(_primary_in(workspace, span))
+        query = select(
+            Message.e164_index,
+            Message.at,
+            Message.channel,
+            Message.purpose,
+            Message.sender,
+            Message.subject,
+        ).where(
+            Message.workspace_id == workspace,
+            Message.at > at - self.history_window,
+            Message.at <= at,
+            Message.direction == "out",
+            Message.status.in_(("queued", "sent")),
         )
         for m in connection.execute(query):
             found.setdefault(m[0], []).append(Send(m[1], m[2], m[3] or "informational", m[4], m[5]))

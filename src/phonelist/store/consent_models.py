@@ -124,7 +124,10 @@ class Message(Base):
     """One message in or out: the history caps count, and evidence for consent and opt-outs."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index(None, "workspace_id", "e164_index", "at"),)
+    __table_args__ = (
+        Index(None, "workspace_id", "e164_index", "at"),
+        Index(None, "workspace_id", "at"),  # recent sends of a whole audience (caps)
+    )
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     workspace_id: Mapped[int] = _workspace_fk()

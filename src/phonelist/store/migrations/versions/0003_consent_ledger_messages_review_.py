@@ -108,6 +108,9 @@ def upgrade() -> None:
             ["workspace_id", "e164_index", "at"],
             unique=False,
         )
+        batch_op.create_index(
+            batch_op.f("ix_messages_workspace_id_at"), ["workspace_id", "at"], unique=False
+        )
 
     op.create_table(
         "registry_imports",
@@ -297,6 +300,7 @@ def downgrade() -> None:
 
     op.drop_table("registry_imports")
     with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_messages_workspace_id_at"))
         batch_op.drop_index(batch_op.f("ix_messages_workspace_id_e164_index_at"))
 
     op.drop_table("messages")
