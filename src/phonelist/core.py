@@ -110,7 +110,7 @@ class Phonelist:
             keywords=keywords,
             gateway=gateway,
             consent=consent,
-            inbound=InboundService(consent, keywords),
+            inbound=InboundService(consent, keywords, contacts),
             suppressions=suppressions,
             registries=RegistryService(store, keyring, max_age),
             policy=PolicyService(store, keyring, rules, settings.default_region),

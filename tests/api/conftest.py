@@ -1,4 +1,10 @@
-"""An app around a fresh core (SQLite, and PostgreSQL when configured) and an owner token."""
+"""An app around a fresh core and an owner token.
+
+The API is a face over the core, whose reads and writes run on SQLite and PostgreSQL in the
+service tests; API tests use SQLite, except the modules that prove what only a shared server
+shows (concurrent requests, the error shape of database failures), which set ``backend`` to
+both.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,11 @@ import pytest
 
 from phonelist import Phonelist
 from tests.api.client import TestClient, bearer, client_for, new_token
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"
 
 
 @pytest.fixture

@@ -6,11 +6,13 @@ import asyncio
 import itertools
 
 import httpx
+import pytest
 
 from phonelist import Phonelist
 from phonelist.api import create_app
 from phonelist.numbers import normalize
 from tests.api.client import bearer, contact_count
+from tests.conftest import BACKENDS
 
 E164 = "+351912345678"
 # The workspace's region is US, so the country is given with + or with 011, the US exit code.
@@ -28,6 +30,12 @@ BODIES = [
     "912 34 56 78",
 ]
 FORMATS = [prefix + body for prefix, body in itertools.product(PREFIXES, BODIES)]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Both backends here: races are what a shared PostgreSQL server adds."""
+    return str(request.param)
 
 
 def test_the_fifty_formats_are_fifty_spellings_of_one_number() -> None:

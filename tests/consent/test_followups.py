@@ -8,6 +8,8 @@ from pathlib import Path
 
 from phonelist import Phonelist
 from phonelist.consent.commands import RequestOptIn
+from phonelist.contacts import ContactIn, CreateContact
+from phonelist.contacts.schemas import validate_input
 from phonelist.security.permissions import Actor
 from tests.consent.support import AT, NUMBER, OTHER, disclose, grant, sibling, state
 
@@ -77,3 +79,17 @@ def test_D3_freshness_is_a_us_registry_rule(core: Phonelist, actor: Actor, tmp_p
     core.registries.import_file(actor, pt, registry_date=old, registry="pt_optout")
     stale = {(s.registry, s.stale) for s in core.registries.status(actor)}
     assert stale == {("us_dnc", True), ("pt_optout", False)}
+
+
+def test_O6_a_keyword_program_adds_the_contact_to_its_list(core: Phonelist, actor: Actor) -> None:
+    disclose(core, actor, name="deals-terms")
+    contact = core.contacts.apply(
+        actor, CreateContact(validate_input(ContactIn, {"phones": [{"number": NUMBER}]}))
+    )
+    assert contact is not None and contact.lists == []
+    programs = {"DEALS": {"purposes": ["marketing"], "disclosure": "deals-terms", "list": "deals"}}
+    with sibling(core, keyword_programs=programs) as listening:
+        listening.inbound.handle(actor, NUMBER, "deals", at=AT)
+        listening.inbound.handle(actor, OTHER, "deals", at=AT)  # no contact: consent only
+    assert core.contacts.get(actor, contact.id).lists == ["deals"]
+    assert state(core, actor, OTHER)[("sms", "marketing")] == "granted"

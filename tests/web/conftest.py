@@ -1,4 +1,7 @@
-"""A browser-like client (cookies kept, redirects not followed) over a fresh core."""
+"""A browser-like client (cookies kept, redirects not followed) over a fresh SQLite core.
+
+The pages are a face: the core they call runs on both backends in the service tests.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,11 @@ import pytest
 
 from phonelist import Phonelist
 from tests.api.client import TestClient, client_for
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"
 
 
 @pytest.fixture

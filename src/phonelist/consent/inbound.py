@@ -26,12 +26,15 @@ from phonelist.consent.commands import ConfirmOptIn, Grant, Revoke
 from phonelist.consent.ledger import StateValue, fact_of, fold
 from phonelist.consent.messages import Delivery, queue, store_message
 from phonelist.consent.service import ConsentService
+from phonelist.contacts.commands import AddToLists
+from phonelist.contacts.service import ContactService
 from phonelist.errors import NotFound, ValidationError
 from phonelist.gateways import Outbound
 from phonelist.ids import new_id
 from phonelist.policy.calendar import add_business_days
 from phonelist.security.permissions import Actor, Permission
 from phonelist.store.consent_models import Message, ReviewItem
+from phonelist.store.models import PhoneNumber
 
 __all__ = ["InboundResult", "InboundService", "ReviewOut"]
 
@@ -76,8 +79,14 @@ class ReviewOut:
 
 
 class InboundService:
-    def __init__(self, consent: ConsentService, keywords: KeywordPack) -> None:
+    def __init__(
+        self,
+        consent: ConsentService,
+        keywords: KeywordPack,
+        contacts: ContactService | None = None,
+    ) -> None:
         self.consent = consent
+        self.contacts = contacts
         self.store = consent.store
         self.keyring = consent.keyring
         self.settings = consent.settings
@@ -269,6 +278,7 @@ class InboundService:
                     ),
                     at,
                 )
+            self._join_list(session, actor, e164, program.get("list"))
             return "granted"
         records = self.consent.ledger.records_of(session, actor.workspace_id, e164)
         # What the newest revocation ended: the state just before the last revoke that found
@@ -306,6 +316,19 @@ class InboundService:
             )
             restored += 1
         return "resubscribed" if restored else None
+
+    def _join_list(self, session: Session, actor: Actor, e164: str, name: object) -> None:
+        """A program's list gains the contact that holds the number, when there is one."""
+        if self.contacts is None or not isinstance(name, str) or not name:
+            return
+        contact_id = session.scalar(
+            select(PhoneNumber.contact_id).where(
+                PhoneNumber.workspace_id == actor.workspace_id,
+                PhoneNumber.e164_index == self.keyring.blind_index("phone", e164),
+            )
+        )
+        if contact_id is not None:
+            self.contacts.apply_in(session, actor, AddToLists(contact_id, (name,)))
 
     def _confirmed_recently(
         self, session: Session, workspace_id: int, index: bytes, at: dt.datetime
