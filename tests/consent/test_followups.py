@@ -8,9 +8,10 @@ from pathlib import Path
 
 from phonelist import Phonelist
 from phonelist.consent.commands import RequestOptIn
+from phonelist.consent.evidence import WITHHELD, build_evidence
 from phonelist.contacts import ContactIn, CreateContact
 from phonelist.contacts.schemas import validate_input
-from phonelist.security.permissions import Actor
+from phonelist.security.permissions import Actor, Role
 from tests.consent.support import AT, NUMBER, OTHER, disclose, grant, sibling, state
 
 REVOKED = {
@@ -93,3 +94,17 @@ def test_O6_a_keyword_program_adds_the_contact_to_its_list(core: Phonelist, acto
         listening.inbound.handle(actor, OTHER, "deals", at=AT)  # no contact: consent only
     assert core.contacts.get(actor, contact.id).lists == ["deals"]
     assert state(core, actor, OTHER)[("sms", "marketing")] == "granted"
+
+
+def test_C2_proof_packs_open_ip_and_browser_only_for_consent_managers(
+    core: Phonelist, actor: Actor
+) -> None:
+    disclose(core, actor)
+    grant(core, actor, NUMBER, pairs=[("sms", "marketing")], ip="203.0.113.9", user_agent="UA/1")
+    viewer = Actor(actor.workspace_id, Role.VIEWER, "user", "v1")
+    agent = Actor(actor.workspace_id, Role.AGENT, "user", "a1")
+    full = build_evidence(core.consent, actor, NUMBER, AT)["records"][0]
+    assert (full["ip"], full["user_agent"]) == ("203.0.113.9", "UA/1")
+    for reader in (viewer, agent):
+        record = build_evidence(core.consent, reader, NUMBER, AT)["records"][0]
+        assert record["ip"] == record["user_agent"] == WITHHELD

@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 EVIDENCE_FORMAT = "phonelist-consent-evidence/1"
+WITHHELD = "(withheld: needs consent.manage)"
 UNREADABLE = "(sealed value does not open)"
 
 
@@ -153,6 +154,9 @@ def build_evidence(
     e164 = consent.e164(number)
     ledger = consent.ledger
     workspace = actor.workspace_id
+    # The consenting person's IP address and browser are personal data of their own: they are
+    # opened only for roles that manage consent (owner, admin), withheld for the others.
+    opens = actor.can(Permission.CONSENT_MANAGE)
     with consent.store.read() as session:
         records = ledger.records_of(session, workspace, e164)
         items = []
@@ -161,6 +165,9 @@ def build_evidence(
                 _, ip, agent = ledger._plaintexts(record)
             except PhonelistError:  # a damaged record is still shown; verify names it
                 ip = agent = UNREADABLE
+            if not opens:
+                ip = WITHHELD if record.ip_enc else None
+                agent = WITHHELD if record.user_agent_enc else None
             items.append(record_dict(record, ip=ip, user_agent=agent))
         stored = ledger.state_of(session, workspace, e164)
         folded = fold(fact_of(record) for record in records)
