@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from phonelist import Phonelist, Settings
+from phonelist.consent.commands import Grant, RequestOptIn
 from phonelist.contacts import AddNote, ContactIn, CreateContact, UpdateContact
 from phonelist.contacts.schemas import ContactPatch
 from phonelist.imports import ConsentBasis, ImportOptions
@@ -59,6 +60,8 @@ def secrets_of(people: list[dict[str, object]]) -> list[bytes]:
         "Grimsdottir",
         "pgrimsdottir@example.net",
         "Zebulon Quarrington",
+        "198.51.100.77",
+        "QuarringtonBrowser/9.1",
     }
     encoded = set()
     for form in forms:
@@ -82,6 +85,21 @@ def fill(core: Phonelist, actor: Actor) -> None:
             ContactPatch.model_validate({"last_name": "Quarrington", "phones": ["+351912345678"]}),
         ),
     )
+    # Consent evidence, inbound replies, suppressions and double opt-in requests are sealed too.
+    core.consent.apply(
+        actor,
+        Grant(
+            "+351912345678",
+            "sms",
+            "marketing",
+            "web_form",
+            ip="198.51.100.77",
+            user_agent="QuarringtonBrowser/9.1",
+        ),
+    )
+    core.inbound.handle(actor, "+351912345678", "Wexfordshire Zebulon says STOP")
+    core.suppressions.add(actor, "+447911123456", reason="asked on the phone")
+    core.consent.apply(actor, RequestOptIn("+12025550143"))
 
 
 def hits(blob: bytes, needles: list[bytes]) -> list[bytes]:
