@@ -2,7 +2,8 @@
 
 For any interleaving of consent grants (explicit, backdated, implicit), revocations (keyword and
 ambiguous replies under the default policy, agents, voice), imports with consent evidence and
-sends, no send is allowed after a committed revocation unless a later explicit opt-in exists.
+sends, no send is allowed after a committed revocation unless a later explicit opt-in exists;
+once the number is a contact, the bulk path answers exactly like the per-number check.
 Provider signals are left to tests/consent/test_inbound.py: they suppress the number for good,
 which would hide everything else here. A sabotaged ledger fold (grants always re-activating)
 was checked to make this test fail.
@@ -17,11 +18,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+from sqlalchemy import select
 
 from phonelist import Phonelist
 from phonelist.consent.commands import Grant, Revoke
 from phonelist.imports.options import ConsentBasis, ImportOptions
 from phonelist.security.permissions import Actor
+from phonelist.store.models import PhoneNumber
 
 START = dt.datetime(2026, 6, 10, 14, 0, tzinfo=dt.UTC)  # a Wednesday, 10:00 in Washington DC
 PAIRS = [(c, p) for c in ("sms", "voice") for p in ("marketing", "informational")]
@@ -41,6 +44,15 @@ def test_no_send_after_a_committed_revocation(
         not_condition_of_purchase=True,
     )
     numbers = (f"+1202555{n:04d}" for n in itertools.count(100))
+
+    def owner_of(number: str) -> str | None:
+        with core.store.read() as session:
+            return session.scalar(
+                select(PhoneNumber.contact_id).where(
+                    PhoneNumber.e164_index == core.keyring.blind_index("phone", number)
+                )
+            )
+
     files = (tmp_path / f"import-{n}.csv" for n in itertools.count())
 
     class Ledger(RuleBasedStateMachine):
@@ -118,8 +130,14 @@ def test_no_send_after_a_committed_revocation(
         @rule(step=st.integers(1, 600))
         def send(self, step: int) -> None:
             now = self.tick(step)
+            contact_id = owner_of(self.number)  # once an import made the number a contact
             for pair in PAIRS:
                 decision = core.policy.check(actor, self.number, *pair, now).decision
+                if contact_id is not None:  # the bulk path must say the same
+                    [(_, bulk)] = core.policy.decide_audience(
+                        actor, *pair, now, contact_ids=[contact_id]
+                    )
+                    assert bulk == decision
                 if self.revoked_at is None:
                     continue
                 later_opt_in = self.granted.get(pair)
