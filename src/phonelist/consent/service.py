@@ -36,7 +36,7 @@ from phonelist.errors import NotFound, ValidationError
 from phonelist.gateways import Gateway, Outbound
 from phonelist.ids import new_id
 from phonelist.numbers import normalize
-from phonelist.policy.facts import CASL_IMPLIED, SOFT_OPT_IN
+from phonelist.policy.facts import SOFT_OPT_IN
 from phonelist.policy.rules import RuleSet
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor, Permission
@@ -133,11 +133,9 @@ class ConsentService:
             )
         occurred = _occurred(cmd.occurred_at, now)
         evidence = dict(cmd.evidence)
-        expires = None
         if cmd.method == SOFT_OPT_IN:
             self._check_soft_opt_in(cmd, evidence)
-        if cmd.method in CASL_IMPLIED:
-            expires = self._implied_expiry(cmd.method, occurred)
+        expires = self.rules.implied_expiry(cmd.method, occurred)
         disclosure = self._disclosure(session, actor, cmd.disclosure)
         written = cmd.method in WRITTEN_METHODS and _attests(disclosure)
         entry = Entry(
@@ -187,15 +185,6 @@ class ConsentService:
                 code="soft_opt_in_evidence",
                 details={"missing": missing},
             )
-
-    def _implied_expiry(self, method: str, occurred: dt.datetime) -> dt.datetime:
-        canada = self.rules.consent_for("CA")
-        days = (
-            canada.implied_purchase_days
-            if method == "casl_implied_purchase"
-            else canada.implied_inquiry_days
-        )
-        return occurred + dt.timedelta(days=days)
 
     def _revoke(self, session: Session, actor: Actor, cmd: Revoke, now: dt.datetime) -> Outcome:
         e164 = self.e164(cmd.number)

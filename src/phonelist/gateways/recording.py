@@ -27,7 +27,3 @@ class RecordingGateway:
                 )
             self.sent.append(message)
             return SendResult(provider_ref=f"rec-{len(self.sent)}")
-
-    def to(self, e164: str) -> list[Outbound]:
-        with self._lock:
-            return [m for m in self.sent if m.to == e164]

@@ -3,7 +3,6 @@ evidence and the job's high-water mark, all in one transaction."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from phonelist.imports.options import ImportOptions
 from phonelist.imports.rejects import write_reject
 from phonelist.imports.report import Counts
 from phonelist.imports.rows import Columns, Prepared, Rejected, parse_occurred_at, prepare_row
-from phonelist.policy.facts import CASL_IMPLIED
 from phonelist.policy.rules import default_rules
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor
@@ -236,7 +234,7 @@ class BatchWriter:
             basis=str(basis),
             # An imported text is not a registered disclosure: never written consent (C1).
             written=False,
-            expires_at=implied_expiry(method, occurred),
+            expires_at=default_rules().implied_expiry(method, occurred),
         )
         self.ledger.append(session, actor.workspace_id, actor.label, entry, utcnow())
         return 1
@@ -379,13 +377,3 @@ def write_rejects(writer: Any, batch: Batch) -> None:
                     f"{dropped.reason} (row imported)",
                     dropped.message,
                 )
-
-
-def implied_expiry(method: str, occurred: dt.datetime | None) -> dt.datetime | None:
-    """C8: implied consent ends 2 years after a purchase, 6 months after an inquiry."""
-    if method not in CASL_IMPLIED or occurred is None:
-        return None
-    canada = default_rules().consent_for("CA")
-    purchase = method == "casl_implied_purchase"
-    days = canada.implied_purchase_days if purchase else canada.implied_inquiry_days
-    return occurred + dt.timedelta(days=days)

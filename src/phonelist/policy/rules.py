@@ -18,7 +18,7 @@ from typing import Any
 
 from phonelist.errors import ConfigError
 from phonelist.policy.calendar import HolidayRule, parse_rule
-from phonelist.policy.facts import CHANNELS, PURPOSES
+from phonelist.policy.facts import CASL_IMPLIED, CHANNELS, PURPOSES
 from phonelist.policy.hours import zone
 
 __all__ = [
@@ -137,6 +137,15 @@ class RuleSet:
 
     def consent_for(self, region: str | None) -> ConsentRules:
         return self.consent.get(region or "", self.default_consent)
+
+    def implied_expiry(self, method: str, occurred: dt.datetime | None) -> dt.datetime | None:
+        """C8: implied consent ends 2 years after a purchase, 6 months after an inquiry."""
+        if method not in CASL_IMPLIED or occurred is None:
+            return None
+        canada = self.consent_for("CA")
+        purchase = method == "casl_implied_purchase"
+        days = canada.implied_purchase_days if purchase else canada.implied_inquiry_days
+        return occurred + dt.timedelta(days=days)
 
     def __hash__(self) -> int:
         return id(self)

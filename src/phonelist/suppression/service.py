@@ -8,7 +8,7 @@ revocation in the consent ledger (O7), written in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,22 +235,6 @@ class SuppressionService:
                 {"rows": len(entries)},
             )
         return len(entries)
-
-    def active_kinds(
-        self, session: Session, workspace_id: int, indexes: Sequence[bytes]
-    ) -> dict[bytes, set[str]]:
-        found: dict[bytes, set[str]] = {}
-        for start in range(0, len(indexes), 5000):
-            chunk = indexes[start : start + 5000]
-            for index, kind in session.execute(
-                select(Suppression.e164_index, Suppression.kind).where(
-                    Suppression.workspace_id == workspace_id,
-                    Suppression.lifted_at.is_(None),
-                    Suppression.e164_index.in_(chunk),
-                )
-            ):
-                found.setdefault(index, set()).add(kind)
-        return found
 
     def _e164(self, number: str) -> str:
         return normalize(number, self.settings.default_region).e164
