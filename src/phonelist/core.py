@@ -30,6 +30,7 @@ from phonelist.security.permissions import Actor, Role
 from phonelist.security.rotation import KeyRotation
 from phonelist.security.tokens import TokenService
 from phonelist.security.users import UserService
+from phonelist.segments.service import SegmentService
 from phonelist.store import Store, build_engine
 from phonelist.store.migrate import current_revision, head_revision, upgrade
 from phonelist.suppression.registry import RegistryService
@@ -61,6 +62,7 @@ class Phonelist:
     suppressions: SuppressionService
     registries: RegistryService
     policy: PolicyService
+    segments: SegmentService
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Phonelist:
@@ -94,6 +96,8 @@ class Phonelist:
             suppressions.provider_signal(system, e164, code)
 
         consent.on_provider_error = provider_error
+        exports = ExportService(store, contacts, fields)
+        policy = PolicyService(store, keyring, rules, settings.default_region)
         return cls(
             settings=settings,
             store=store,
@@ -101,7 +105,7 @@ class Phonelist:
             contacts=contacts,
             fields=fields,
             imports=ImportService(store, keyring, contacts, fields),
-            exports=ExportService(store, contacts, fields),
+            exports=exports,
             line_checks=build_line_checks(LookupSettings.from_settings(settings), store, keyring),
             tokens=TokenService(store),
             users=UserService(store),
@@ -113,7 +117,10 @@ class Phonelist:
             inbound=InboundService(consent, keywords, contacts),
             suppressions=suppressions,
             registries=RegistryService(store, keyring, max_age),
-            policy=PolicyService(store, keyring, rules, settings.default_region),
+            policy=policy,
+            segments=SegmentService(
+                store, keyring, contacts, exports, policy, settings.default_region
+            ),
         )
 
     def rotation(self) -> KeyRotation:

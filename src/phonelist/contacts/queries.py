@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from phonelist.contacts import codec
@@ -34,6 +35,7 @@ __all__ = [
     "MAX_PAGE",
     "ContactQueries",
     "Page",
+    "Selection",
     "check_name",
     "load_contact",
     "workspace_of",
@@ -44,21 +46,19 @@ _ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 
 @dataclass(frozen=True, slots=True)
+class Selection:
+    """A filter made elsewhere (a segment): a WHERE clause over contacts, and an optional
+    after-the-SQL filter of each page's ids; ``label`` names it in audit events."""
+
+    label: str
+    where: ColumnElement[bool]
+    keep: Callable[[list[str]], set[str]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     items: list[ContactOut]
     next_cursor: str | None
-
-
-def _load_options() -> list[Any]:
-    return [
-        selectinload(Contact.phones),
-        selectinload(Contact.emails),
-        selectinload(Contact.name_tokens),
-        selectinload(Contact.tag_links),
-        selectinload(Contact.list_links),
-        selectinload(Contact.custom_values),
-        selectinload(Contact.notes),
-    ]
 
 
 def load_options() -> list[Any]:
@@ -119,8 +119,14 @@ class ContactQueries:
         status: str | None = None,
         tag: str | None = None,
         list_name: str | None = None,
+        where: ColumnElement[bool] | None = None,
+        keep: Callable[[list[str]], set[str]] | None = None,
     ) -> Page:
-        """Contacts in id (creation) order; ``cursor`` comes from the previous page."""
+        """Contacts in id (creation) order; ``cursor`` comes from the previous page.
+
+        ``where`` is a compiled segment; ``keep`` filters each page's ids after the SQL (the
+        policy engine's answers), so a page may hold fewer than ``limit`` contacts.
+        """
         actor.require(Permission.CONTACTS_READ)
         _check_limit(limit)
         for field, value in (("status", status), ("tag", tag), ("list", list_name)):
@@ -150,7 +156,9 @@ class ContactQueries:
                     )
                 )
             )
-        return self._page(query, limit)
+        if where is not None:
+            query = query.where(where)
+        return self._page(query, limit, keep)
 
     def search(self, actor: Actor, text: str, *, limit: int = 50) -> Page:
         """Find by phone number (any format), email, or name words (all must match)."""
@@ -194,14 +202,23 @@ class ContactQueries:
             query = select(Contact).where(Contact.workspace_id == ws, Contact.id.in_(matching))
         return self._page(query, limit)
 
-    def _page(self, query: Select[Contact], limit: int) -> Page:
+    def _page(
+        self,
+        query: Select[Contact],
+        limit: int,
+        keep: Callable[[list[str]], set[str]] | None = None,
+    ) -> Page:
         with self.store.read() as session:
             rows = list(
                 session.scalars(
                     query.order_by(Contact.id).limit(limit + 1).options(*load_options())
                 )
             )
-            items = [codec.to_out(self.keyring, row) for row in rows[:limit]]
+            shown = rows[:limit]
+            if keep is not None:
+                kept = keep([row.id for row in shown])
+                shown = [row for row in shown if row.id in kept]
+            items = [codec.to_out(self.keyring, row) for row in shown]
         next_cursor = _encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from phonelist.audit import record
 from phonelist.contacts.fields import FieldService
-from phonelist.contacts.queries import MAX_PAGE, ContactQueries, Page
+from phonelist.contacts.queries import MAX_PAGE, ContactQueries, Page, Selection
 from phonelist.errors import ValidationError
 from phonelist.exports.records import NUMBER_FORMATS, contact_record, resolve_columns
 from phonelist.files.writers import export_format, open_writer
@@ -52,6 +52,7 @@ class ExportService:
         status: str | None = None,
         tag: str | None = None,
         list_name: str | None = None,
+        segment: Selection | None = None,
         progress: Progress | None = None,
     ) -> int:
         """Write the contacts that match the filters to ``out``; returns how many.
@@ -72,6 +73,8 @@ class ExportService:
         definitions = self.fields.all(actor)
         chosen = resolve_columns(columns, *self._slots(actor), [d.name for d in definitions])
         filters = {"status": status, "tag": tag, "list": list_name}
+        if segment is not None:
+            filters["segment"] = segment.label
 
         def fetch(cursor: str | None) -> Page:
             return self.contacts.page(
@@ -81,6 +84,8 @@ class ExportService:
                 status=status,
                 tag=tag,
                 list_name=list_name,
+                where=segment.where if segment else None,
+                keep=segment.keep if segment else None,
             )
 
         page = fetch(None)  # checks the filters before anything is written

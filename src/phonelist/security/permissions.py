@@ -38,6 +38,7 @@ class Permission(StrEnum):
     REGISTRY_IMPORT = "registry.import"
     POLICY_CHECK = "policy.check"
     INBOUND_PROCESS = "inbound.process"
+    SEGMENTS_MANAGE = "segments.manage"  # save and delete saved segments
 
 
 _ALL = frozenset(Permission)
@@ -58,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CONTACTS_READ,
             Permission.CONTACTS_WRITE,
             Permission.CONTACTS_DELETE,
+            Permission.SEGMENTS_MANAGE,
             *_CONSENT_DESK,
         }
     ),

@@ -1,6 +1,9 @@
 """Persistence: the engine factory, transactions, the schema and its migrations."""
 
-from phonelist.store import consent_models  # noqa: F401 - registers its tables on Base
+from phonelist.store import (
+    consent_models,  # noqa: F401 - registers its tables on Base
+    segment_models,  # noqa: F401 - registers its tables on Base
+)
 from phonelist.store.engine import Store, build_engine
 
 __all__ = ["Store", "build_engine"]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from sqlalchemy.orm import Session, sessionmaker
 
 from phonelist.errors import StoreError, ValidationError
+from phonelist.folding import fold
 
 __all__ = ["Store", "UniqueViolation", "build_engine"]
 
@@ -37,6 +38,10 @@ def build_engine(url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
 
 
+def _fold(value: str | None) -> str | None:
+    return fold(value) if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     # pysqlite's own transaction handling is turned off so that we can say BEGIN IMMEDIATE for
     # writes: a deferred write transaction that read first cannot wait for the write lock and
@@ -51,6 +56,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache, for bulk imports
         cursor.close()
+        # Case folding for segment queries, the same function as in Python (phonelist.folding).
+        dbapi_conn.create_function("pl_fold", 1, _fold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
