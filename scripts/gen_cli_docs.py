@@ -29,8 +29,9 @@ INTRO = """\
 
 `phonelist` is the command-line face of phonelist. Every command takes `--json` to print
 machine-readable JSON on stdout; an error then prints `{"error": {"code", "message", "field",
-"details"}}` on stdout as well as one line on stderr (`error: ...`), and the command exits with
-the code listed under [Exit codes](#exit-codes).
+"details"}}` on stdout as well as one line on stderr (`error: ...`; a segment query error adds
+the query line with carets under the bad token), and the command exits with the code listed
+under [Exit codes](#exit-codes).
 
 Settings come from `PHONELIST_*` environment variables and `phonelist.toml` in the data directory
 (see [configuration.md](configuration.md)); `--data-dir` overrides `PHONELIST_DATA_DIR`.

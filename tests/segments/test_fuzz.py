@@ -46,6 +46,8 @@ def holds_up(text: str) -> None:
         assert error.__cause__ is None
         assert str(error).startswith(error.message)
         return
+    if len(to_text(node)) > MAX_LENGTH:
+        return  # normal form spells out implicit ANDs; saving keeps the text as written then
     again = parse(to_text(node))
     assert strip_positions(again) == strip_positions(node)
     assert to_text(again) == to_text(node)

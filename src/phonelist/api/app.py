@@ -13,7 +13,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from phonelist import __version__, web
-from phonelist.api import admin, consent, contacts, exports, health, imports, policy
+from phonelist.api import (
+    admin,
+    consent,
+    contacts,
+    exports,
+    health,
+    imports,
+    policy,
+    segments,
+)
 from phonelist.api.errors import json_error, problem_of
 from phonelist.api.middleware import AccessLog, BodyLimit, LastResort, SecurityHeaders
 from phonelist.api.routing import API_PREFIX
@@ -42,6 +51,7 @@ def create_app(core: Phonelist) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(imports.router)
     app.include_router(exports.router)
+    app.include_router(segments.router)
     app.include_router(consent.router)
     app.include_router(policy.router)
     app.include_router(health.router)

@@ -9,7 +9,7 @@ the response has a Content-Length.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Annotated
 
 from fastapi import Query
@@ -18,7 +18,7 @@ from fastapi.responses import StreamingResponse
 from phonelist.api.deps import ActorDep, CoreDep
 from phonelist.api.routing import api_router
 from phonelist.clock import utcnow
-from phonelist.files.writers import EXPORT_FORMATS, export_format
+from phonelist.files.writers import EXPORT_FORMATS, ExportFormat, export_format
 
 __all__ = ["router"]
 
@@ -67,9 +67,9 @@ def export_contacts(
     """
     kind = export_format(format_)
     chosen = [c.strip() for c in columns.split(",")] if columns is not None else None
-    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
-    try:
-        rows = core.exports.export(
+    return download(
+        kind,
+        lambda spool: core.exports.export(
             actor,
             spool,
             kind.name,
@@ -78,13 +78,28 @@ def export_contacts(
             status=status,
             tag=tag,
             list_name=list_name,
-        )
+        ),
+        "phonelist-export",
+    )
+
+
+def download(
+    kind: ExportFormat, write: Callable[[IO[bytes]], int], prefix: str
+) -> StreamingResponse:
+    """What ``write`` writes (returning its row count), spooled, then sent as an attachment.
+
+    Spooling first means an export that fails half-way is an error response, never a
+    truncated file that looks complete.
+    """
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+    try:
+        rows = write(spool)
         size = spool.tell()
         spool.seek(0)
     except BaseException:
         spool.close()
         raise
-    filename = f"phonelist-export-{utcnow().date().isoformat()}.{kind.extension}"
+    filename = f"{prefix}-{utcnow().date().isoformat()}.{kind.extension}"
     return StreamingResponse(
         _chunks(spool),
         media_type=kind.media_type,

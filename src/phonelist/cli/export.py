@@ -8,7 +8,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, Annotated, Protocol
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -17,11 +17,12 @@ from rich.text import Text
 from phonelist.cli.context import open_core
 from phonelist.cli.output import JsonFlag, UsageProblem, emit_json, guarded, stderr, stdout
 from phonelist.clock import utcnow
+from phonelist.core import Phonelist
 from phonelist.errors import ValidationError
 from phonelist.exports.service import Progress as ProgressCallback
 from phonelist.files.writers import EXPORT_FORMATS, export_format
 
-__all__ = ["export"]
+__all__ = ["Columns", "Force", "Format", "Numbers", "Output", "Writer", "export", "write_export"]
 
 _BY_SUFFIX = {
     ".csv": "csv",
@@ -33,46 +34,68 @@ _BY_SUFFIX = {
 }
 
 
+Format = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="FORMAT",
+        help=f"One of {', '.join(EXPORT_FORMATS)}. Default: from the --output file's "
+        "extension, else csv.",
+    ),
+]
+Output = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="The file to write, or - for standard output. Default: "
+        "phonelist-export-YYYY-MM-DD.EXT in the current directory.",
+    ),
+]
+Columns = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        metavar="A,B,C",
+        help="Only these columns, in this order, e.g. first_name,last_name,phone. "
+        "Default: every column but created_at and updated_at.",
+    ),
+]
+Numbers = Annotated[
+    str,
+    typer.Option(
+        "--numbers",
+        metavar="e164|national",
+        help="Write numbers in E.164 (+351912345678, the default) or national format "
+        "(912 345 678).",
+    ),
+]
+Force = Annotated[bool, typer.Option("--force", metavar="", help="Overwrite FILE if it exists.")]
+
+
+class Writer(Protocol):
+    """Writes the chosen contacts to ``out`` with a core service; returns how many."""
+
+    def __call__(
+        self,
+        core: Phonelist,
+        out: IO[bytes],
+        kind: str,
+        *,
+        columns: list[str] | None,
+        number_format: str,
+        progress: ProgressCallback | None,
+    ) -> int: ...
+
+
 @guarded
 def export(
     ctx: typer.Context,
-    format_: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            metavar="FORMAT",
-            help=f"One of {', '.join(EXPORT_FORMATS)}. Default: from the --output file's "
-            "extension, else csv.",
-        ),
-    ] = None,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="The file to write, or - for standard output. Default: "
-            "phonelist-export-YYYY-MM-DD.EXT in the current directory.",
-        ),
-    ] = None,
-    columns: Annotated[
-        str | None,
-        typer.Option(
-            "--columns",
-            metavar="A,B,C",
-            help="Only these columns, in this order, e.g. first_name,last_name,phone. "
-            "Default: every column but created_at and updated_at.",
-        ),
-    ] = None,
-    numbers: Annotated[
-        str,
-        typer.Option(
-            "--numbers",
-            metavar="e164|national",
-            help="Write numbers in E.164 (+351912345678, the default) or national format "
-            "(912 345 678).",
-        ),
-    ] = "e164",
+    format_: Format = None,
+    output: Output = None,
+    columns: Columns = None,
+    numbers: Numbers = "e164",
     status: Annotated[
         str | None,
         typer.Option("--status", metavar="STATUS", help="Only contacts with this status."),
@@ -84,9 +107,7 @@ def export(
         str | None,
         typer.Option("--list", metavar="LIST", help="Only contacts on this list."),
     ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", metavar="", help="Overwrite FILE if it exists.")
-    ] = False,
+    force: Force = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Export contacts to CSV, XLSX, vCard or JSON Lines: all, or those of a status, tag or list.
@@ -94,6 +115,56 @@ def export(
     The file holds personal data; it is created readable by you only. CSV and XLSX cells that
     a spreadsheet could run as formulas start with '. Every export is recorded in the audit
     log. 'phonelist import' reads an export back as it was written.
+    """
+
+    def write(
+        core: Phonelist,
+        out: IO[bytes],
+        kind: str,
+        *,
+        columns: list[str] | None,
+        number_format: str,
+        progress: ProgressCallback | None,
+    ) -> int:
+        return core.exports.export(
+            core.cli_actor(),
+            out,
+            kind,
+            columns=columns,
+            number_format=number_format,
+            status=status,
+            tag=tag,
+            list_name=list_,
+            progress=progress,
+        )
+
+    write_export(
+        ctx,
+        write,
+        format_=format_,
+        output=output,
+        columns=columns,
+        numbers=numbers,
+        force=force,
+        as_json=as_json,
+    )
+
+
+def write_export(
+    ctx: typer.Context,
+    write: Writer,
+    *,
+    format_: str | None,
+    output: str | None,
+    columns: str | None,
+    numbers: str,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Run ``write`` into the file (or stdout) the options name, then say what was written.
+
+    Shared by ``export`` and ``segment export``: the file is written beside its target and
+    moved into place only when complete, with a spinner for a person at a terminal.
     """
     to_stdout = output == "-"
     kind = _format(format_, None if to_stdout else output)
@@ -109,21 +180,9 @@ def export(
         if path.exists() and not force:
             raise UsageProblem(f"{path} already exists; pass --force to overwrite it")
     with open_core(ctx) as core:
-        actor = core.cli_actor()
-        service = core.exports
 
         def run(out: IO[bytes], progress: ProgressCallback | None) -> int:
-            return service.export(
-                actor,
-                out,
-                kind,
-                columns=chosen,
-                number_format=numbers,
-                status=status,
-                tag=tag,
-                list_name=list_,
-                progress=progress,
-            )
+            return write(core, out, kind, columns=chosen, number_format=numbers, progress=progress)
 
         with _progress(as_json) as progress:
             if path is None:
@@ -132,7 +191,7 @@ def export(
             else:
                 with _replacing(path, force) as out:
                     rows = run(out, progress)
-        written = chosen or service.columns(actor)
+        written = chosen or core.exports.columns(core.cli_actor())
     where = "-" if path is None else str(path)
     if as_json:
         emit_json(

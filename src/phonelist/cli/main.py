@@ -23,6 +23,7 @@ from phonelist.cli import (
     keys,
     numbers,
     policy,
+    segments,
     statuses,
     suppress,
     system,
@@ -89,6 +90,7 @@ app.command("search")(contacts.search)
 app.command("export")(export)
 app.command("import")(imports.run_import)
 app.add_typer(contacts.app)
+app.add_typer(segments.app)
 app.add_typer(tokens.app)
 app.add_typer(fields.app)
 app.add_typer(keys.app)

@@ -1,7 +1,8 @@
 """How the CLI talks back: JSON or Rich output, and the one place where errors become exit codes.
 
 Every command is wrapped by :func:`guarded`. A :class:`~phonelist.errors.PhonelistError` becomes
-one line on stderr (``error: ...``), plus ``{"error": {...}}`` on stdout under ``--json``, and
+one line on stderr (``error: ...``; a segment query error adds the query with a caret under
+the bad token), plus ``{"error": {...}}`` on stdout under ``--json``, and
 the error's ``exit_code``. Anything else becomes ``error: unexpected failure: <type>`` and
 exit 1: never a traceback.
 """
@@ -35,6 +36,7 @@ from phonelist.errors import (
     StoreError,
     ValidationError,
 )
+from phonelist.segments.errors import QueryError, where
 
 __all__ = [
     "EXIT_CODES",
@@ -151,6 +153,8 @@ def timestamp(value: dt.datetime | None) -> str:
 def message_of(error: PhonelistError) -> str:
     """The message, prefixed with the field path when the message does not already name it."""
     field, message = error.field, error.message
+    if isinstance(error, QueryError):
+        return f"{message} (at {where(error.query, error.pos)})"
     if not field or not ("." in field or "[" in field):
         return message  # a plain name ("id", "limit") is already in the words of the message
     if field in message or repr(field.rsplit(".", 1)[-1]) in message:
@@ -159,11 +163,33 @@ def message_of(error: PhonelistError) -> str:
 
 
 def fail(error: PhonelistError, *, as_json: bool) -> NoReturn:
-    """Report ``error`` (one line on stderr; JSON on stdout too under --json) and exit."""
+    """Report ``error`` (one line on stderr; JSON on stdout too under --json) and exit.
+
+    A segment query error adds the query line with carets under the bad token.
+    """
     if as_json:
         emit_json({"error": error.to_dict()})
     typer.echo(f"error: {clean(message_of(error))}", err=True)
+    if isinstance(error, QueryError):
+        typer.echo(_pointer(error), err=True)
     raise typer.Exit(error.exit_code)
+
+
+def _pointer(error: QueryError) -> str:
+    """The query line with carets under the bad token, indented, safe to print.
+
+    Control characters in the line are escaped as :func:`clean` does, and the caret line is
+    widened to match, so the carets still sit under the token.
+    """
+    line, marks = error.caret().split("\n", 1)
+    shown, under = "", ""
+    for index, char in enumerate(line):
+        text = " " if char == "\t" else clean(char)
+        mark = marks[index] if index < len(marks) else " "
+        shown += text
+        under += ("^" if mark == "^" else " ") * len(text)
+    under += marks[len(line) :]  # a caret past the end: what was missing
+    return f"  {shown}\n  {under.rstrip()}"
 
 
 def guarded(command: Callable[P, R]) -> Callable[P, R]:

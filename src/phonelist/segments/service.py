@@ -31,7 +31,8 @@ from phonelist.segments.bind import Bound, Catalog, CustomInfo, bind
 from phonelist.segments.compile import compile_term
 from phonelist.segments.errors import QueryError
 from phonelist.segments.evaluate import matches as evaluate
-from phonelist.segments.parse import parse
+from phonelist.segments.fields import FieldInfo, describe_fields
+from phonelist.segments.parse import MAX_LENGTH, parse
 from phonelist.segments.views import load_views
 from phonelist.store import Store
 from phonelist.store.models import Contact, ContactList, ListMember, Tag
@@ -136,6 +137,12 @@ class SegmentService:
                 return self._decide(actor, prepared, ids)
 
         return Selection(prepared.text, where, keep)
+
+    def fields(self, actor: Actor) -> list[FieldInfo]:
+        """Every field a query may name in ``actor``'s workspace, with one line about each."""
+        actor.require(Permission.CONTACTS_READ)
+        with self.store.read() as session:
+            return describe_fields(self.catalog(session, actor.workspace_id))
 
     # -- reading --------------------------------------------------------------------------------
     def count(self, actor: Actor, query: str, *, at: dt.datetime | None = None) -> Count:
@@ -322,6 +329,8 @@ class SegmentService:
             description = check_name(description, "description", 500)
         prepared = self.prepare(actor, query)
         text = to_text(parse(prepared.text))
+        if len(text) > MAX_LENGTH:  # the normal form spells out implicit ANDs: keep the original
+            text = prepared.text
         now = utcnow()
         with self.store.write() as session:
             row = _segment(session, actor.workspace_id, name)
