@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete, select, update
 
 from phonelist import Phonelist, load_settings
 from phonelist.bootstrap import initialize
@@ -401,6 +402,105 @@ def test_sql_and_memory_agree(
     for query in queries:
         by_sql, in_memory = both_ways(store.core, ws, query)
         assert by_sql == in_memory, query
+
+
+MUTATIONS = [
+    "untag", "unlist", "revoke", "forget_consent", "lift", "unsuppress", "swap_primary",
+    "drop_phone", "move", "fail_messages", "drop_contact", "rename_tag",
+]  # fmt: skip
+
+
+def mutate(core: Phonelist, ws: int, steps: list[tuple[str, int]]) -> None:
+    """Change what was written through updates and deletes, as later edits would."""
+    with core.store.write() as session:
+        ids = list(session.scalars(select(Contact.id).where(Contact.workspace_id == ws)))
+        for name, pick in steps:
+            if not ids:
+                return
+            cid = ids[pick % len(ids)]
+            indexes = list(
+                session.scalars(select(PhoneNumber.e164_index).where(PhoneNumber.contact_id == cid))
+            )
+            same = {"workspace_id": ws}
+            if name == "untag":
+                session.execute(delete(ContactTag).where(ContactTag.contact_id == cid))
+            elif name == "unlist":
+                session.execute(delete(ListMember).where(ListMember.contact_id == cid))
+            elif name == "revoke":
+                session.execute(
+                    update(ConsentState)
+                    .filter_by(**same)
+                    .where(ConsentState.e164_index.in_(indexes))
+                    .values(status="revoked", expires_at=None)
+                )
+            elif name == "forget_consent":
+                session.execute(
+                    delete(ConsentState)
+                    .filter_by(**same)
+                    .where(ConsentState.e164_index.in_(indexes))
+                )
+            elif name in ("lift", "unsuppress"):
+                statement = (
+                    update(Suppression).values(lifted_at=AT)
+                    if name == "lift"
+                    else delete(Suppression)
+                )
+                session.execute(
+                    statement.filter_by(**same).where(Suppression.e164_index.in_(indexes))
+                )
+            elif name == "swap_primary":
+                phones = session.scalars(
+                    select(PhoneNumber).where(PhoneNumber.contact_id == cid)
+                ).all()
+                for phone in phones:
+                    phone.is_primary = not phone.is_primary
+            elif name == "drop_phone":
+                session.execute(
+                    delete(PhoneNumber).where(
+                        PhoneNumber.contact_id == cid, PhoneNumber.position == 0
+                    )
+                )
+            elif name == "move":
+                session.execute(
+                    update(Contact).where(Contact.id == cid).values(city="Évora", country="PT")
+                )
+            elif name == "fail_messages":
+                session.execute(
+                    update(Message)
+                    .filter_by(**same)
+                    .where(Message.e164_index.in_(indexes))
+                    .values(status="failed")
+                )
+            elif name == "drop_contact":
+                session.execute(delete(Contact).where(Contact.id == cid))
+                ids.remove(cid)
+            elif name == "rename_tag":
+                session.execute(
+                    update(Tag)
+                    .where(Tag.workspace_id == ws, Tag.name == "spam")
+                    .values(name="junk")
+                )
+            session.flush()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    contacts=st.lists(contact_strategy, min_size=1, max_size=5),
+    steps=st.lists(st.tuples(st.sampled_from(MUTATIONS), st.integers(0, 9)), max_size=6),
+    queries=st.lists(query_strategy(), min_size=1, max_size=4),
+)
+def test_agree_after_edits(
+    store: Short,
+    contacts: list[dict[str, Any]],
+    steps: list[tuple[str, int]],
+    queries: list[str],
+) -> None:
+    """The facts the SQL reads follow updates and deletes of every table they come from."""
+    ws = write(store.core, contacts)
+    mutate(store.core, ws, steps)
+    for query in [*queries, "tag = junk", "has tag"]:
+        by_sql, in_memory = both_ways(store.core, ws, query)
+        assert by_sql == in_memory, (query, steps)
 
 
 @pytest.fixture(scope="module")

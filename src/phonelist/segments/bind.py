@@ -45,8 +45,8 @@ class Catalog:
     statuses: tuple[str, ...] = ()
     custom: Mapping[str, CustomInfo] = field(default_factory=dict)
     segments: Mapping[str, str] = field(default_factory=dict)  # name -> query text
-    tags: frozenset[str] = frozenset()
-    lists: frozenset[str] = frozenset()
+    tags: Mapping[str, int] = field(default_factory=dict)  # name -> id
+    lists: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +307,8 @@ class _Binder:
                 hint = suggest(name, known)
                 note = f" (did you mean '{hint}'?)" if hint else ""
                 self.warnings.append(f"no {kind} named '{name}'{note}: it matches no one")
-        return plan.Member("tag" if kind == "tag" else "list", names)
+        ids = tuple(sorted({known[n] for n in names if n in known}))
+        return plan.Member("tag" if kind == "tag" else "list", names, ids)
 
     def segment(self, where: tuple[str, int, int], op: str, values: tuple[Value, ...]) -> plan.Term:
         self.check_op(where, op, "eq in", "a saved segment")

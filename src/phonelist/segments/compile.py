@@ -1,9 +1,11 @@
-"""Plans to SQL: one WHERE clause over ``contacts``, every value a bound parameter.
+"""Plans to SQL: one WHERE clause over ``contact_facts``, every value a bound parameter.
 
-Runs unchanged on SQLite and PostgreSQL. Facts of other tables (the primary number, tags,
-consent, messages...) become ``contacts.id IN (SELECT contact_id ...)``: SQLite can then drive
-the query from whichever side is more selective (docs/segments.md, "Speed", has the measurements
-behind each shape). Every clause is two-valued (never NULL), so ``NOT`` means what it says.
+Runs unchanged on SQLite and PostgreSQL. ``contact_facts`` holds one narrow row per contact with
+everything a segment reads except custom fields, names, emails and numbers (kept by triggers:
+see :class:`phonelist.store.segment_models.ContactFacts`), so that most queries are one scan of
+one table or one index range; the others become ``contact_id IN (SELECT ...)``. docs/segments.md,
+"Speed", has the measurements behind this. Every clause is two-valued (never NULL), so ``NOT``
+means what it says.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
+    Integer,
     String,
     and_,
     false,
@@ -29,38 +31,28 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from phonelist.folding import FOLD_FROM, FOLD_TO
 from phonelist.segments import plan
-from phonelist.store.consent_models import ConsentState, Message
-from phonelist.store.models import (
-    Contact,
-    ContactList,
-    ContactTag,
-    CustomValue,
-    Email,
-    ListMember,
-    NameToken,
-    PhoneNumber,
-    Suppression,
-    Tag,
-)
+from phonelist.store.models import CustomValue, Email, NameToken, PhoneNumber
+from phonelist.store.segment_models import ContactFacts
 
 __all__ = ["COLUMNS", "SENT_STATUSES", "compile_term"]
 
+F = ContactFacts
 COLUMNS: dict[str, Any] = {
-    "contact.country": Contact.country,
-    "contact.region": Contact.region,
-    "contact.city": Contact.city,
-    "contact.postal_code": Contact.postal_code,
-    "contact.time_zone": Contact.time_zone,
-    "contact.status": Contact.status,
-    "contact.source": Contact.source,
-    "contact.created_at": Contact.created_at,
-    "contact.updated_at": Contact.updated_at,
-    "contact.last_contacted_at": Contact.last_contacted_at,
-    "phone.number_type": PhoneNumber.number_type,
-    "phone.region": PhoneNumber.region,
-    "phone.carrier": PhoneNumber.carrier,
+    "contact.country": F.country,
+    "contact.region": F.region,
+    "contact.city": F.city,
+    "contact.postal_code": F.postal_code,
+    "contact.time_zone": F.time_zone,
+    "contact.status": F.status,
+    "contact.source": F.source,
+    "contact.created_at": F.created_at,
+    "contact.updated_at": F.updated_at,
+    "contact.last_contacted_at": F.last_contacted_at,
+    "phone.number_type": F.number_type,
+    "phone.region": F.number_region,
+    "phone.carrier": F.carrier,
 }
-SENT_STATUSES = ("sent", "delivered")
+SENT_STATUSES = ("sent", "delivered")  # what counts as "sent" (the facts' triggers say the same)
 
 
 class folded(FunctionElement[str]):
@@ -82,28 +74,32 @@ def _fold_pg(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
     return f"translate({text}, '{FOLD_FROM}', '{FOLD_TO}')"
 
 
-class contains_text(FunctionElement[bool]):
-    """``needle`` occurs in ``haystack``: no LIKE, so ``%`` and ``_`` in a value are plain."""
+class position_of(FunctionElement[int]):
+    """Where ``needle`` starts in ``haystack`` (from 1; 0 when absent). No LIKE, so ``%`` and
+    ``_`` in a value are plain characters."""
 
-    type = Boolean()
+    type = Integer()
     inherit_cache = True
-    name = "contains_text"
+    name = "position_of"
 
 
-@compiles(contains_text)
-def _contains_sqlite(element: contains_text, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(position_of)
+def _position_sqlite(element: position_of, compiler: SQLCompiler, **kw: Any) -> str:
     haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(instr({haystack}, {needle}) > 0)"
+    return f"instr({haystack}, {needle})"
 
 
-@compiles(contains_text, "postgresql")
-def _contains_pg(element: contains_text, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(position_of, "postgresql")
+def _position_pg(element: position_of, compiler: SQLCompiler, **kw: Any) -> str:
     haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(strpos({haystack}, {needle}) > 0)"
+    return f"strpos({haystack}, {needle})"
 
 
 def compile_term(term: plan.Term, workspace_id: int) -> ColumnElement[bool]:
-    """The WHERE clause (over ``Contact``) of the contacts the term matches."""
+    """The WHERE clause, over ``ContactFacts``, of the contacts the term matches.
+
+    The caller adds ``ContactFacts.workspace_id == workspace_id``; subqueries are scoped here.
+    """
     return _Compiler(workspace_id).term(term)
 
 
@@ -119,7 +115,8 @@ class _Compiler:
         if isinstance(term, plan.Negate):
             return not_(self.term(term.operand))
         if isinstance(term, plan.Scalar):
-            return self.scalar(term)
+            column = COLUMNS[term.column]
+            return and_(column.is_not(None), compare(column, term.op, term.values, term.fold))
         if isinstance(term, plan.Custom):
             return self.custom(term)
         if isinstance(term, plan.Member):
@@ -127,42 +124,14 @@ class _Compiler:
         if isinstance(term, plan.Consent):
             return self.consent(term)
         if isinstance(term, plan.Flag):
-            return self.suppressed()
+            return F.suppressed == true()
         if isinstance(term, plan.History):
-            return self.history(term)
+            column = F.last_out if term.direction == "out" else F.last_in
+            return and_(column.is_not(None), compare(column, term.op, term.values, False))
         if isinstance(term, plan.Identity):
             return self.identity(term)
         raise TypeError(f"{type(term).__name__} has no SQL form; the service decides it")
 
-    # -- the contact and its primary number ------------------------------------------------------
-    def scalar(self, term: plan.Scalar) -> ColumnElement[bool]:
-        column = COLUMNS[term.column]
-        condition = and_(column.is_not(None), compare(column, term.op, term.values, term.fold))
-        if term.column.startswith("contact."):
-            return condition
-        return self.primary(select(PhoneNumber.contact_id).where(condition))
-
-    def primary(self, query: Any) -> ColumnElement[bool]:
-        """Contacts whose primary number is in ``query`` (which selects from PhoneNumber)."""
-        return Contact.id.in_(
-            query.where(PhoneNumber.workspace_id == self.ws, PhoneNumber.is_primary.is_(True))
-        )
-
-    def joined(self, model: Any, condition: ColumnElement[bool]) -> ColumnElement[bool]:
-        """Contacts whose primary number has a row of ``model`` (keyed by number) matching."""
-        return self.primary(
-            select(PhoneNumber.contact_id)
-            .join(
-                model,
-                and_(
-                    model.workspace_id == PhoneNumber.workspace_id,
-                    model.e164_index == PhoneNumber.e164_index,
-                ),
-            )
-            .where(condition)
-        )
-
-    # -- other tables ---------------------------------------------------------------------------
     def custom(self, term: plan.Custom) -> ColumnElement[bool]:
         column = {
             "text": CustomValue.value_text,
@@ -173,81 +142,49 @@ class _Compiler:
         }[term.type]
         case_folded = term.type == "text" or term.op == "contains"
         condition = and_(column.is_not(None), compare(column, term.op, term.values, case_folded))
-        return Contact.id.in_(
+        return F.contact_id.in_(
             select(CustomValue.contact_id).where(CustomValue.field_id == term.field_id, condition)
         )
 
     def member(self, term: plan.Member) -> ColumnElement[bool]:
-        if term.kind == "tag":
-            query = select(ContactTag.contact_id).join(Tag, Tag.id == ContactTag.tag_id)
-            query = query.where(Tag.workspace_id == self.ws)
-            if term.names:
-                query = query.where(Tag.name.in_(term.names))
-        else:
-            query = select(ListMember.contact_id).join(
-                ContactList, ContactList.id == ListMember.list_id
-            )
-            query = query.where(ContactList.workspace_id == self.ws)
-            if term.names:
-                query = query.where(ContactList.name.in_(term.names))
-        return Contact.id.in_(query)
+        """``tags`` and ``lists`` hold ids as ``|3|17|``: a test of a string, no join."""
+        column = F.tags if term.kind == "tag" else F.lists
+        if not term.names:
+            return column != "|"
+        return or_(false(), *(position_of(column, f"|{i}|") > 0 for i in term.ids))
 
     def consent(self, term: plan.Consent) -> ColumnElement[bool]:
-        state = ConsentState
-        matches = []
-        for value in sorted(term.states - {"none"}):
-            if value == "granted":
-                matches.append(
-                    and_(
-                        state.status == "granted",
-                        or_(state.expires_at.is_(None), state.expires_at > term.at),
-                    )
-                )
-            elif value == "expired":
-                matches.append(and_(state.status == "granted", state.expires_at <= term.at))
-            else:
-                matches.append(state.status == value)
-        key = and_(state.channel == term.channel, state.purpose == term.purpose)
+        status = getattr(F, f"{term.channel}_{term.purpose}")
+        expires = getattr(F, f"{term.channel}_{term.purpose}_expires")
         clauses = []
-        if matches:
-            clauses.append(self.joined(state, and_(key, or_(*matches))))
-        if "none" in term.states:
-            clauses.append(not_(self.joined(state, key)))
-        return or_(*clauses) if clauses else false()
-
-    def suppressed(self) -> ColumnElement[bool]:
-        return self.joined(Suppression, Suppression.lifted_at.is_(None))
-
-    def history(self, term: plan.History) -> ColumnElement[bool]:
-        """Compares the newest message's instant through existence: no per-contact MAX."""
-        kind = Message.direction == term.direction
-        if term.direction == "out":
-            kind = and_(kind, Message.status.in_(SENT_STATUSES))
-        any_message = self.joined(Message, kind)
-        if term.op == "set":
-            return any_message
-        (instant,) = term.values
-        if term.op in ("gt", "ge"):
-            newer = Message.at > instant if term.op == "gt" else Message.at >= instant
-            return self.joined(Message, and_(kind, newer))
-        not_older = Message.at >= instant if term.op == "lt" else Message.at > instant
-        return and_(any_message, not_(self.joined(Message, and_(kind, not_older))))
+        for value in sorted(term.states):
+            if value == "none":
+                clauses.append(status.is_(None))
+            elif value == "granted":
+                in_force = or_(expires.is_(None), expires > term.at)
+                clauses.append(and_(status.is_not(None), status == "granted", in_force))
+            elif value == "expired":
+                ended = and_(expires.is_not(None), expires <= term.at)
+                clauses.append(and_(status.is_not(None), status == "granted", ended))
+            else:
+                clauses.append(and_(status.is_not(None), status == value))
+        return or_(false(), *clauses)
 
     def identity(self, term: plan.Identity) -> ColumnElement[bool]:
         if term.kind == "name":
-            return Contact.id.in_(
+            return F.contact_id.in_(
                 select(NameToken.contact_id)
                 .where(NameToken.workspace_id == self.ws, NameToken.token_index.in_(term.indexes))
                 .group_by(NameToken.contact_id)
                 .having(func.count() == literal(len(term.indexes)))
             )
         if term.kind == "email":
-            return Contact.id.in_(
+            return F.contact_id.in_(
                 select(Email.contact_id).where(
                     Email.workspace_id == self.ws, Email.email_index.in_(term.indexes)
                 )
             )
-        return Contact.id.in_(
+        return F.contact_id.in_(
             select(PhoneNumber.contact_id).where(
                 PhoneNumber.workspace_id == self.ws, PhoneNumber.e164_index.in_(term.indexes)
             )
@@ -262,7 +199,7 @@ def compare(
     if op == "set":
         return column.is_not(None)  # type: ignore[no-any-return]
     if op == "contains":
-        return contains_text(subject, values[0])
+        return position_of(subject, values[0]) > 0
     if op == "in":
         return subject.in_(values)
     (value,) = values

@@ -55,10 +55,14 @@ class Custom:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """Has any of these tags or lists (``names`` empty: has any at all)."""
+    """Has any of these tags or lists (``names`` empty: has any at all).
+
+    ``ids`` are the ids of the names that exist (the SQL reads ids, the evaluator names).
+    """
 
     kind: Literal["tag", "list"]
     names: tuple[str, ...]
+    ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from phonelist.audit import record
@@ -36,6 +36,7 @@ from phonelist.segments.parse import MAX_LENGTH, parse
 from phonelist.segments.views import load_views
 from phonelist.store import Store
 from phonelist.store.models import Contact, ContactList, ListMember, Tag
+from phonelist.store.segment_models import ContactFacts as Facts
 from phonelist.store.segment_models import Segment
 
 __all__ = ["Count", "Prepared", "SavedSegment", "SegmentService"]
@@ -107,12 +108,20 @@ class SegmentService:
                 select(Segment.name, Segment.query).where(Segment.workspace_id == workspace_id)
             )
         }
-        tags = frozenset(session.scalars(select(Tag.name).where(Tag.workspace_id == workspace_id)))
-        lists = frozenset(
-            session.scalars(
-                select(ContactList.name).where(ContactList.workspace_id == workspace_id)
+        tags = {
+            name: id_
+            for name, id_ in session.execute(
+                select(Tag.name, Tag.id).where(Tag.workspace_id == workspace_id)
             )
-        )
+        }
+        lists = {
+            name: id_
+            for name, id_ in session.execute(
+                select(ContactList.name, ContactList.id).where(
+                    ContactList.workspace_id == workspace_id
+                )
+            )
+        }
         return Catalog(tuple(workspace.statuses), custom, segments, tags, lists)
 
     def prepare(self, actor: Actor, query: str, *, at: dt.datetime | None = None) -> Prepared:
@@ -128,8 +137,14 @@ class SegmentService:
         sql, decided = _split(bound.term, text)
         return Prepared(text, at, bound, sql, decided)
 
+    def where(self, actor: Actor, prepared: Prepared) -> ColumnElement[bool]:
+        """The SQL part of the query as a clause over ``ContactFacts``, workspace included."""
+        clause = compile_term(prepared.sql or plan.AllOf(()), actor.workspace_id)
+        return and_(Facts.workspace_id == actor.workspace_id, clause)
+
     def selection(self, actor: Actor, prepared: Prepared) -> Selection:
-        where = compile_term(prepared.sql or plan.AllOf(()), actor.workspace_id)
+        # Correlated, so that a page reads only as many facts rows as it needs.
+        where = exists().where(Facts.contact_id == Contact.id, self.where(actor, prepared))
         keep = None
         if prepared.decided:
 
@@ -150,13 +165,10 @@ class SegmentService:
         if prepared.decided:
             total = sum(1 for _ in self.ids(actor, query, at=prepared.at))
         else:
-            where = compile_term(prepared.sql or plan.AllOf(()), actor.workspace_id)
             with self.store.read() as session:
                 total = int(
                     session.scalar(
-                        select(func.count())
-                        .select_from(Contact)
-                        .where(Contact.workspace_id == actor.workspace_id, where)
+                        select(func.count()).select_from(Facts).where(self.where(actor, prepared))
                     )
                     or 0
                 )
@@ -165,17 +177,15 @@ class SegmentService:
     def ids(self, actor: Actor, query: str, *, at: dt.datetime | None = None) -> Iterator[str]:
         """The ids of the matching contacts, in id order, read a chunk at a time."""
         prepared = self.prepare(actor, query, at=at)
-        where = compile_term(prepared.sql or plan.AllOf(()), actor.workspace_id)
+        where = self.where(actor, prepared)
         after = ""
         while True:
             with self.store.read() as session:
                 chunk = list(
                     session.scalars(
-                        select(Contact.id)
-                        .where(
-                            Contact.workspace_id == actor.workspace_id, Contact.id > after, where
-                        )
-                        .order_by(Contact.id)
+                        select(Facts.contact_id)
+                        .where(Facts.contact_id > after, where)
+                        .order_by(Facts.contact_id)
                         .limit(CHUNK)
                     )
                 )
@@ -291,11 +301,9 @@ class SegmentService:
                     )
                 added = len(ids)
             else:
-                where = compile_term(prepared.sql or plan.AllOf(()), actor.workspace_id)
                 members = select(
-                    literal(target.id), Contact.id, literal(now, ListMember.added_at.type)
-                )
-                members = members.where(Contact.workspace_id == actor.workspace_id, where)
+                    literal(target.id), Facts.contact_id, literal(now, ListMember.added_at.type)
+                ).where(self.where(actor, prepared))
                 session.execute(
                     insert(ListMember).from_select(["list_id", "contact_id", "added_at"], members)
                 )

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from phonelist.segments.compile import COLUMNS, SENT_STATUSES
+from phonelist.segments.compile import SENT_STATUSES
 from phonelist.segments.evaluate import ContactView
 from phonelist.store.consent_models import ConsentState, Message
 from phonelist.store.models import (
@@ -28,14 +28,31 @@ from phonelist.store.models import (
 
 __all__ = ["load_views"]
 
+# The plan's column keys, read from the source tables (the SQL reads ContactFacts instead).
+SOURCE: dict[str, Any] = {
+    "contact.country": Contact.country,
+    "contact.region": Contact.region,
+    "contact.city": Contact.city,
+    "contact.postal_code": Contact.postal_code,
+    "contact.time_zone": Contact.time_zone,
+    "contact.status": Contact.status,
+    "contact.source": Contact.source,
+    "contact.created_at": Contact.created_at,
+    "contact.updated_at": Contact.updated_at,
+    "contact.last_contacted_at": Contact.last_contacted_at,
+    "phone.number_type": PhoneNumber.number_type,
+    "phone.region": PhoneNumber.region,
+    "phone.carrier": PhoneNumber.carrier,
+}
+
 _VALUE_COLUMNS = ("value_text", "value_number", "value_date", "value_bool")
 
 
 def load_views(session: Session, workspace_id: int, ids: Sequence[str]) -> dict[str, ContactView]:
     """Views of the given contacts of the workspace (missing ids are left out)."""
     wanted = list(ids)
-    contact_columns = {k: v for k, v in COLUMNS.items() if k.startswith("contact.")}
-    phone_columns = {k: v for k, v in COLUMNS.items() if k.startswith("phone.")}
+    contact_columns = {k: v for k, v in SOURCE.items() if k.startswith("contact.")}
+    phone_columns = {k: v for k, v in SOURCE.items() if k.startswith("phone.")}
     values: dict[str, dict[str, Any]] = {}
     for row in session.execute(
         select(Contact.id, *contact_columns.values()).where(
@@ -51,7 +68,9 @@ def load_views(session: Session, workspace_id: int, ids: Sequence[str]) -> dict[
             PhoneNumber.e164_index,
             PhoneNumber.is_primary,
             *phone_columns.values(),
-        ).where(PhoneNumber.workspace_id == workspace_id, PhoneNumber.contact_id.in_(list(values)))
+        )
+        .where(PhoneNumber.workspace_id == workspace_id, PhoneNumber.contact_id.in_(list(values)))
+        .order_by(PhoneNumber.position.desc())  # the first primary by position wins
     ):
         numbers[row[0]].add(row[1])
         if row[2]:

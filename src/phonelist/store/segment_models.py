@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from phonelist.store.models import Base, UTCDateTime
 
-__all__ = ["Segment"]
+__all__ = ["CONSENT_PAIRS", "ContactFacts", "Segment"]
 
 
 class Segment(Base):
@@ -28,3 +37,66 @@ class Segment(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# The (channel, purpose) pairs whose consent the facts carry: policy.facts.CHANNELS x PURPOSES,
+# spelled out because the schema must not change when those tuples are read differently.
+CONSENT_PAIRS = tuple(
+    (c, p) for c in ("sms", "voice") for p in ("marketing", "informational", "emergency")
+)
+
+
+class ContactFacts(Base):
+    """One narrow row per contact: everything a segment reads that is not a custom field,
+    a name, an email or a number, so that a count is one scan of one table.
+
+    A cache kept by database triggers (migration 0004), in the same transaction as every write
+    to contacts, numbers, tags, lists, consent states, suppressions and messages, whichever code
+    path makes it (the ORM, bulk inserts, COPY). ``tags`` and ``lists`` hold ids as ``|3|17|``.
+    The evaluator reads the source tables instead, and the agreement test compares the two.
+    """
+
+    __tablename__ = "contact_facts"
+    __table_args__ = (
+        Index(None, "workspace_id", "country", "region"),
+        Index(None, "workspace_id", "status"),
+        Index(None, "workspace_id", "primary_index"),
+        Index(None, "workspace_id", "sms_marketing", "sms_marketing_expires"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), unique=True
+    )
+    workspace_id: Mapped[int] = mapped_column(Integer)
+    country: Mapped[str | None] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_contacted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    primary_index: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    number_type: Mapped[str | None] = mapped_column(String(32))
+    number_region: Mapped[str | None] = mapped_column(String(2))
+    carrier: Mapped[str | None] = mapped_column(String(100))
+    sms_marketing: Mapped[str | None] = mapped_column(String(16))
+    sms_marketing_expires: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sms_informational: Mapped[str | None] = mapped_column(String(16))
+    sms_informational_expires: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sms_emergency: Mapped[str | None] = mapped_column(String(16))
+    sms_emergency_expires: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    voice_marketing: Mapped[str | None] = mapped_column(String(16))
+    voice_marketing_expires: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    voice_informational: Mapped[str | None] = mapped_column(String(16))
+    voice_informational_expires: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    voice_emergency: Mapped[str | None] = mapped_column(String(16))
+    voice_emergency_expires: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_out: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_in: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    tags: Mapped[str] = mapped_column(Text, default="|")
+    lists: Mapped[str] = mapped_column(Text, default="|")
