@@ -269,6 +269,7 @@ class ContactList(Base):
 
 class ListMember(Base):
     __tablename__ = "list_members"
+    __table_args__ = (Index(None, "contact_id"),)  # a contact's lists (segment facts' triggers)
 
     list_id: Mapped[int] = mapped_column(
         ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True, index=True

@@ -50,6 +50,7 @@ def downgrade() -> None:
         else:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_table("contact_facts")
+    op.drop_index(op.f("ix_list_members_contact_id"), table_name="list_members")
     op.drop_table("segments")
 
 
@@ -104,14 +105,16 @@ def _create_facts() -> None:
         sa.UniqueConstraint("contact_id", name=op.f("uq_contact_facts_contact_id")),
     )
     for columns in (
-        ("workspace_id", "country", "region"),
-        ("workspace_id", "status"),
+        ("country", "region", "workspace_id"),
+        ("status", "workspace_id"),
+        ("created_at", "workspace_id"),
+        ("sms_marketing", "sms_marketing_expires", "workspace_id"),
         ("workspace_id", "primary_index"),
-        ("workspace_id", "sms_marketing", "sms_marketing_expires"),
     ):
         op.create_index(
             op.f(f"ix_contact_facts_{'_'.join(columns)}"), "contact_facts", list(columns)
         )
+    op.create_index(op.f("ix_list_members_contact_id"), "list_members", ["contact_id"])
     dialect = op.get_bind().dialect.name
     for name, table, (event, body) in _triggers():
         for statement in _trigger_sql(dialect, name, table, event, body):
