@@ -81,10 +81,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--pg-url", default=None, help="a PostgreSQL server URL (optional)")
+    parser.add_argument("--pg-only", action="store_true", help="skip SQLite")
     args = parser.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}")
-    report("SQLite", measure(build(None, args.contacts, args.seed), args.runs))
+    if not args.pg_only:
+        report("SQLite", measure(build(None, args.contacts, args.seed), args.runs))
     if args.pg_url:
         settings = build(None, args.contacts, args.seed, args.pg_url)
         report("PostgreSQL", measure(settings, args.runs))
