@@ -39,12 +39,21 @@ QUERIES = [
     ("single", "custom.plan = pro"),
     ("single", "sent.last > -7d"),
     ("single", "name = maria"),
-    ("five", "country = US tag = newsletter consent.sms.marketing = granted suppressed = no "
-     "created > -365d"),
-    ("five", "country = US region in (CA, NY, TX) tag = newsletter "
-     "consent.sms.marketing = granted suppressed = no"),
-    ("five", "country in (PT, ES) status = customer (tag = vip OR tag = loyalty) "
-     "consent.sms.marketing = granted NOT suppressed = yes"),
+    (
+        "five",
+        "country = US tag = newsletter consent.sms.marketing = granted suppressed = no "
+        "created > -365d",
+    ),
+    (
+        "five",
+        "country = US region in (CA, NY, TX) tag = newsletter "
+        "consent.sms.marketing = granted suppressed = no",
+    ),
+    (
+        "five",
+        "country in (PT, ES) status = customer (tag = vip OR tag = loyalty) "
+        "consent.sms.marketing = granted NOT suppressed = yes",
+    ),
     ("other", "city ~ lis"),
     ("other", "consent.sms.marketing != granted"),
     ("other", "NOT has tag"),
@@ -83,8 +92,10 @@ def main() -> None:
     parser.add_argument("--pg-url", default=None, help="a PostgreSQL server URL (optional)")
     parser.add_argument("--pg-only", action="store_true", help="skip SQLite")
     args = parser.parse_args()
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}")
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}"
+    )
     if not args.pg_only:
         report("SQLite", measure(build(None, args.contacts, args.seed), args.runs))
     if args.pg_url:
