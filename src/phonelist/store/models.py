@@ -36,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "AuditHead",
     "Base",
     "ConsentRecord",
     "Contact",
@@ -118,6 +119,12 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Sign-in throttling and the optional second factor (issue 6).
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Base):
@@ -340,6 +347,20 @@ class AuditEvent(Base):
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The chain (issue 6): filled by phonelist.audit when the event is appended.
+    seq: Mapped[int | None] = mapped_column(Integer)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The newest link of a workspace's audit chain: finds a cut tail, serialises appends."""
+
+    __tablename__ = "audit_heads"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class ImportJob(Base):
