@@ -83,9 +83,23 @@ class Settings(BaseSettings):
     message_frequency: str = Field(
         default="Msg frequency varies", description="Said in opt-in confirmations (CTIA)"
     )
+    # Backups (docs/backups.md).
+    backup_interval_hours: float = Field(
+        default=24, ge=0, description="phonelist serve makes a backup this often; 0 disables"
+    )
+    backup_keep: int = Field(default=7, ge=1, description="Scheduled backups kept; older deleted")
+    backup_dir: Path | None = Field(default=None, description="Default <data_dir>/backups")
     keyword_programs: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Keyword opt-in: KEYWORD -> {purposes, disclosure, list}; see docs",
+    )
+
+    # Sign-in protection (docs/security.md, "Signing in").
+    sign_in_max_failures: int = Field(
+        default=5, ge=1, le=1000, description="Failed sign-ins in a row that lock an account"
+    )
+    sign_in_lockout_minutes: float = Field(
+        default=15, gt=0, le=10080, description="How long a locked account stays locked"
     )
 
     @field_validator("default_region")
@@ -103,6 +117,10 @@ class Settings(BaseSettings):
     @property
     def resolved_keys_dir(self) -> Path:
         return self.keys_dir or self.data_dir / "keys"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def is_sqlite(self) -> bool:

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from phonelist.audit.log import session_info
+from phonelist.audit.service import AuditService
+from phonelist.backup.service import BackupService
 from phonelist.config import Settings
 from phonelist.consent.classify import KeywordPack, load_keywords
 from phonelist.consent.inbound import InboundService
@@ -63,6 +66,8 @@ class Phonelist:
     registries: RegistryService
     policy: PolicyService
     segments: SegmentService
+    audit: AuditService
+    backups: BackupService
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Phonelist:
@@ -72,7 +77,7 @@ class Phonelist:
         engine = build_engine(
             settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
-        store = Store(engine)
+        store = Store(engine, info=session_info(keyring))  # the audit chain's key
         if migrate:
             upgrade(engine)
         elif current_revision(engine) != head_revision():
@@ -108,7 +113,12 @@ class Phonelist:
             exports=exports,
             line_checks=build_line_checks(LookupSettings.from_settings(settings), store, keyring),
             tokens=TokenService(store),
-            users=UserService(store),
+            users=UserService(
+                store,
+                keyring,
+                max_failures=settings.sign_in_max_failures,
+                lockout_minutes=settings.sign_in_lockout_minutes,
+            ),
             session_secret=load_or_create_session_secret(keys_dir),
             rules=rules,
             keywords=keywords,
@@ -121,6 +131,8 @@ class Phonelist:
             segments=SegmentService(
                 store, keyring, contacts, exports, policy, settings.default_region
             ),
+            audit=AuditService(store),
+            backups=BackupService(store, keys_dir, settings.resolved_backup_dir),
         )
 
     def rotation(self) -> KeyRotation:

@@ -12,7 +12,9 @@ faces need to render it without knowing the subclass: a machine-readable ``code`
     │                         another contact; ``details`` names the existing owner (409, exit 4)
     ├── AuthenticationError   no, unknown, expired or revoked credentials (401, exit 7)
     ├── PermissionDenied      the actor's role may not do this (403, exit 8)
-    └── StoreError            the database failed in a way the user cannot fix (503, exit 9)
+    ├── StoreError            the database failed in a way the user cannot fix (503, exit 9)
+    └── BackupError           a backup cannot be written, read, verified or restored: damaged,
+                              made with another key, or the target store is not empty (exit 12)
 
 Third-party errors (phonenumbers, SQLAlchemy, sqlite3, psycopg) are converted at their one
 boundary (``numbers.normalize`` and ``store.session.transaction``) and never escape the core.
@@ -24,6 +26,7 @@ from typing import Any
 
 __all__ = [
     "AuthenticationError",
+    "BackupError",
     "ConfigError",
     "Conflict",
     "NotFound",
@@ -106,3 +109,9 @@ class StoreError(PhonelistError):
     code = "store_unavailable"
     status = 503
     exit_code = 9
+
+
+class BackupError(PhonelistError):
+    code = "backup_failed"
+    status = 500
+    exit_code = 12

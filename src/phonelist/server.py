@@ -10,6 +10,7 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from phonelist.api import create_app
+from phonelist.backup.schedule import BackupScheduler
 from phonelist.bootstrap import initialize, is_initialized
 from phonelist.config import Settings
 from phonelist.core import Phonelist
@@ -38,19 +39,29 @@ def run(settings: Settings, *, host: str | None = None, port: int | None = None)
     bind_port = port or settings.port
     with Phonelist.open(settings) as core:
         app = create_app(core)
-        shown = f"[{bind_host}]" if ":" in bind_host else bind_host
-        print(f"phonelist: serving on http://{shown}:{bind_port}/", file=sys.stderr)
-        uvicorn.run(
-            app,
-            host=bind_host,
-            port=bind_port,
-            log_level=level,
-            log_config=_log_config(level),
-            # uvicorn's access log prints query strings, where search text and numbers live;
-            # phonelist.api.middleware.AccessLog logs route templates instead.
-            access_log=False,
-            server_header=False,
+        backups = BackupScheduler(
+            core.backups,
+            Phonelist.system_actor("scheduled-backup"),
+            interval_hours=settings.backup_interval_hours,
+            keep=settings.backup_keep,
         )
+        backups.start()
+        try:
+            shown = f"[{bind_host}]" if ":" in bind_host else bind_host
+            print(f"phonelist: serving on http://{shown}:{bind_port}/", file=sys.stderr)
+            uvicorn.run(
+                app,
+                host=bind_host,
+                port=bind_port,
+                log_level=level,
+                log_config=_log_config(level),
+                # uvicorn's access log prints query strings, where search text and numbers live;
+                # phonelist.api.middleware.AccessLog logs route templates instead.
+                access_log=False,
+                server_header=False,
+            )
+        finally:
+            backups.stop()
 
 
 def _log_config(level: str) -> dict[str, Any]:

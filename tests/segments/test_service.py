@@ -362,3 +362,24 @@ def test_roles(core: Phonelist, world: dict[str, str]) -> None:
     other = Actor(workspace_id=2, role=Role.OWNER, kind="user", ref="o")
     with pytest.raises(NotFound):
         core.segments.count(other, "country = PT")  # no such workspace: nothing leaks across
+
+
+def test_the_audit_log_never_holds_a_name_email_or_number(
+    core: Phonelist, actor: Actor, world: dict[str, str]
+) -> None:
+    query = 'name = "maria silva" OR email in (maria@example.org) OR number = +351912345002'
+    core.segments.freeze(actor, query, "found")
+    core.segments.export(actor, query, io.BytesIO(), "csv")
+    with core.store.read() as session:
+        details = [
+            str(d)
+            for d in session.scalars(
+                select(AuditEvent.detail).where(
+                    AuditEvent.action.in_(("segment.freeze", "contacts.export"))
+                )
+            )
+        ]
+    assert len(details) == 2
+    for detail in details:
+        assert "maria" not in detail.lower() and "912345002" not in detail
+        assert "•••" in detail

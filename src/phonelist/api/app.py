@@ -15,6 +15,7 @@ from starlette.responses import Response
 from phonelist import __version__, web
 from phonelist.api import (
     admin,
+    audit,
     consent,
     contacts,
     exports,
@@ -54,6 +55,7 @@ def create_app(core: Phonelist) -> FastAPI:
     app.include_router(segments.router)
     app.include_router(consent.router)
     app.include_router(policy.router)
+    app.include_router(audit.router)
     app.include_router(health.router)
     app.include_router(web.router)
     app.mount("/static", web.static_files(), name="static")

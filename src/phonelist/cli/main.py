@@ -15,6 +15,8 @@ import typer
 
 from phonelist import __version__
 from phonelist.cli import (
+    audit,
+    backup,
     consent,
     contacts,
     fields,
@@ -28,6 +30,7 @@ from phonelist.cli import (
     suppress,
     system,
     tokens,
+    users,
 )
 from phonelist.cli.context import CliState
 from phonelist.cli.export import export
@@ -92,6 +95,7 @@ app.command("import")(imports.run_import)
 app.add_typer(contacts.app)
 app.add_typer(segments.app)
 app.add_typer(tokens.app)
+app.add_typer(users.app)
 app.add_typer(fields.app)
 app.add_typer(keys.app)
 app.add_typer(statuses.app)
@@ -102,6 +106,8 @@ app.add_typer(consent.app)
 app.add_typer(policy.app)
 app.add_typer(suppress.app)
 app.add_typer(suppress.dnc_app)
+app.add_typer(backup.app)
+app.add_typer(audit.app)
 
 
 def main() -> None:

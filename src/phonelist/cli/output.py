@@ -28,6 +28,7 @@ from rich.text import Text
 from phonelist.contacts.schemas import ContactOut, PhoneOut
 from phonelist.errors import (
     AuthenticationError,
+    BackupError,
     ConfigError,
     Conflict,
     NotFound,
@@ -102,8 +103,17 @@ EXIT_CODES: list[tuple[int, str, str]] = [
         "unavailable",
         "the database, or a configured provider (line checks), cannot be reached or failed",
     ),
-    (10, "ledger broken", "consent verify: records were edited, deleted or reordered"),
+    (
+        10,
+        "ledger broken",
+        "consent verify, audit verify: records were edited, deleted or reordered",
+    ),
     (11, "blocked", "policy check: the send is not allowed; the reasons are printed"),
+    (
+        BackupError.exit_code,
+        "backup",
+        "backup verify/restore: damaged file, wrong backup key, or the store is not empty",
+    ),
     (Interrupted.exit_code, "interrupted", "Ctrl-C; what was committed stays committed"),
 ]
 

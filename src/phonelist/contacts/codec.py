@@ -15,6 +15,7 @@ from phonelist.store.models import Contact, Email, NameToken, Note, PhoneNumber
 
 __all__ = [
     "email_index",
+    "mask_number",
     "name_tokens",
     "phone_index",
     "seal",
@@ -83,12 +84,16 @@ def set_names(keyring: Keyring, contact: Contact, names: dict[str, str | None]) 
         contact.name_tokens.append(NameToken(token_index=index, workspace_id=contact.workspace_id))
 
 
-def phone_out(keyring: Keyring, phone: PhoneNumber) -> PhoneOut:
+def phone_out(keyring: Keyring, phone: PhoneNumber, *, masked: bool = False) -> PhoneOut:
+    """The number as stored; ``masked`` hides all but its country code and last 3 digits."""
     e164 = keyring.decrypt(phone.e164_enc, table="phone_numbers", column="e164", row_id=phone.id)
+    national = _national(e164)
+    if masked:
+        e164, national = mask_number(e164)
     return PhoneOut(
         id=phone.id,
         e164=e164,
-        national=_national(e164),
+        national=national,
         label=phone.label,
         primary=phone.is_primary,
         validity=phone.validity,
@@ -104,6 +109,43 @@ def _national(e164: str) -> str:
         return str(phonenumbers.format_number(phonenumbers.parse(e164), PhoneNumberFormat.NATIONAL))
     except phonenumbers.NumberParseException:
         return e164
+
+
+MASK = "\u2022"  # a bullet: "+351 ••• ••• 678"
+_SHOWN_DIGITS = 3
+
+
+def mask_number(e164: str) -> tuple[str, str]:
+    """E.164 and national forms of a number with every digit but the last 3 replaced by a bullet.
+
+    The country code stays, and the digits keep the grouping of the number's own format:
+    ``+351912345678`` -> ``("+351 ••• ••• 678", "••• ••• 678")``. Used for roles without the
+    contacts.numbers permission (agents).
+    """
+    try:
+        parsed = phonenumbers.parse(e164)
+        country = f"+{parsed.country_code}"
+        international = phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL)
+        national = phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        country, international, national = "", e164, e164
+    rest = international.removeprefix(country)
+    if not country or rest == international:  # unexpected shapes: hide everything but the tail
+        country, rest = "", e164
+    return country + _bullets(rest), _bullets(national)
+
+
+def _bullets(text: str) -> str:
+    digits = sum(c.isdigit() for c in text)
+    hide = max(digits - _SHOWN_DIGITS, 0) if digits > _SHOWN_DIGITS else digits
+    out = []
+    for char in text:
+        if char.isdigit() and hide > 0:
+            out.append(MASK)
+            hide -= 1
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def email_out(keyring: Keyring, email: Email) -> EmailOut:
@@ -124,7 +166,8 @@ def note_out(keyring: Keyring, note: Note) -> NoteOut:
     )
 
 
-def to_out(keyring: Keyring, contact: Contact) -> ContactOut:
+def to_out(keyring: Keyring, contact: Contact, *, masked: bool = False) -> ContactOut:
+    """The contact as users see it; ``masked`` masks its numbers (see :func:`mask_number`)."""
     names = {
         f: unseal(keyring, getattr(contact, f"{f}_enc"), "contacts", f, contact.id)
         for f in NAME_FIELDS
@@ -132,7 +175,7 @@ def to_out(keyring: Keyring, contact: Contact) -> ContactOut:
     return ContactOut(
         id=contact.id,
         **names,
-        phones=[phone_out(keyring, p) for p in contact.phones],
+        phones=[phone_out(keyring, p, masked=masked) for p in contact.phones],
         emails=[email_out(keyring, e) for e in contact.emails],
         country=contact.country,
         region=contact.region,

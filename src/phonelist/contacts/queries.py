@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from phonelist.audit import record
 from phonelist.contacts import codec
 from phonelist.contacts.schemas import ContactOut, plain_text
 from phonelist.errors import NotFound, ValidationError
@@ -38,6 +39,7 @@ __all__ = [
     "Selection",
     "check_name",
     "load_contact",
+    "masks_numbers",
     "workspace_of",
 ]
 
@@ -103,10 +105,12 @@ class ContactQueries:
     def get(self, actor: Actor, contact_id: str) -> ContactOut:
         actor.require(Permission.CONTACTS_READ)
         with self.store.read() as session:
-            return codec.to_out(self.keyring, load_contact(session, actor, contact_id))
+            contact = load_contact(session, actor, contact_id)
+            return codec.to_out(self.keyring, contact, masked=masks_numbers(actor))
 
     def get_in(self, session: Session, actor: Actor, contact_id: str) -> ContactOut:
-        """Read a contact inside the caller's transaction."""
+        """Read a contact inside the caller's transaction, numbers in full (for the importer's
+        merges, never shown)."""
         actor.require(Permission.CONTACTS_READ)
         return codec.to_out(self.keyring, load_contact(session, actor, contact_id))
 
@@ -121,11 +125,14 @@ class ContactQueries:
         list_name: str | None = None,
         where: ColumnElement[bool] | None = None,
         keep: Callable[[list[str]], set[str]] | None = None,
+        audit_as: str | None = "contacts.page",
     ) -> Page:
         """Contacts in id (creation) order; ``cursor`` comes from the previous page.
 
         ``where`` is a compiled segment; ``keep`` filters each page's ids after the SQL (the
-        policy engine's answers), so a page may hold fewer than ``limit`` contacts.
+        policy engine's answers), so a page may hold fewer than ``limit`` contacts. Each call is
+        one ``audit_as`` audit event with counts and filters (None: the caller audits, as an
+        export does once for all its pages).
         """
         actor.require(Permission.CONTACTS_READ)
         _check_limit(limit)
@@ -158,7 +165,16 @@ class ContactQueries:
             )
         if where is not None:
             query = query.where(where)
-        return self._page(query, limit, keep)
+        page = self._page(query, limit, keep, masked=masks_numbers(actor))
+        if audit_as is not None:
+            filters = {"status": status, "tag": tag, "list": list_name}
+            detail = {
+                "filters": {k: v for k, v in filters.items() if v is not None},
+                "segment": where is not None,
+                "first_page": cursor is None,
+            }
+            self._audit_read(actor, audit_as, page, detail)
+        return page
 
     def search(self, actor: Actor, text: str, *, limit: int = 50) -> Page:
         """Find by phone number (any format), email, or name words (all must match)."""
@@ -169,6 +185,7 @@ class ContactQueries:
             region = workspace_of(session, actor.workspace_id).default_region
         ws = actor.workspace_id
         query: Select[Contact]
+        by = "email" if "@" in text else "number"
         if "@" in text:
             index = codec.email_index(self.keyring, text)
             query = select(Contact).where(
@@ -190,6 +207,7 @@ class ContactQueries:
                 ),
             )
         else:
+            by = "name"
             tokens = codec.name_tokens(self.keyring, text)
             if not tokens:
                 raise ValidationError("search text has no letters or digits", field="q")
@@ -200,13 +218,23 @@ class ContactQueries:
                 .having(func.count() == len(tokens))
             )
             query = select(Contact).where(Contact.workspace_id == ws, Contact.id.in_(matching))
-        return self._page(query, limit)
+        page = self._page(query, limit, masked=masks_numbers(actor))
+        self._audit_read(actor, "contacts.search", page, {"by": by})  # never the search text
+        return page
+
+    def _audit_read(self, actor: Actor, action: str, page: Page, detail: dict[str, Any]) -> None:
+        """One audit event per bulk read of personal data: how many contacts, never which."""
+        with self.store.write() as session:
+            rows = {"rows": len(page.items), "more": page.next_cursor is not None}
+            record(session, actor, action, "contacts", None, {**rows, **detail})
 
     def _page(
         self,
         query: Select[Contact],
         limit: int,
         keep: Callable[[list[str]], set[str]] | None = None,
+        *,
+        masked: bool,
     ) -> Page:
         with self.store.read() as session:
             rows = list(
@@ -218,7 +246,7 @@ class ContactQueries:
             if keep is not None:
                 kept = keep([row.id for row in shown])
                 shown = [row for row in shown if row.id in kept]
-            items = [codec.to_out(self.keyring, row) for row in shown]
+            items = [codec.to_out(self.keyring, row, masked=masked) for row in shown]
         next_cursor = _encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
 
@@ -226,6 +254,11 @@ class ContactQueries:
         actor.require(Permission.CONTACTS_READ)
         with self.store.read() as session:
             return list(workspace_of(session, actor.workspace_id).statuses)
+
+
+def masks_numbers(actor: Actor) -> bool:
+    """Whether ``actor`` sees numbers masked: roles without contacts.numbers (agents)."""
+    return not actor.can(Permission.CONTACTS_NUMBERS)
 
 
 def check_name(value: str, field: str, max_length: int) -> str:

@@ -37,6 +37,7 @@ from phonelist.contacts.queries import (
     Page,
     check_name,
     load_contact,
+    masks_numbers,
     workspace_of,
 )
 from phonelist.contacts.schemas import (
@@ -96,7 +97,8 @@ class ContactService(ContactQueries):
                 return None
             session.flush()
             session.expire(contact)
-            return codec.to_out(self.keyring, load_contact(session, actor, contact.id))
+            contact = load_contact(session, actor, contact.id)
+            return codec.to_out(self.keyring, contact, masked=masks_numbers(actor))
 
     def apply_in(self, session: Session, actor: Actor, command: Command) -> Contact | None:
         """Apply one command inside the caller's write transaction (the importer's batches).

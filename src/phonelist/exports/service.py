@@ -86,6 +86,7 @@ class ExportService:
                 list_name=list_name,
                 where=segment.where if segment else None,
                 keep=segment.keep if segment else None,
+                audit_as=None,  # one contacts.export event for the whole export
             )
 
         page = fetch(None)  # checks the filters before anything is written

@@ -25,9 +25,11 @@ class Permission(StrEnum):
     CONTACTS_READ = "contacts.read"
     CONTACTS_WRITE = "contacts.write"
     CONTACTS_DELETE = "contacts.delete"
+    CONTACTS_NUMBERS = "contacts.numbers"  # see full numbers; without it they are masked
     FIELDS_MANAGE = "fields.manage"
     TOKENS_MANAGE = "tokens.manage"
     USERS_MANAGE = "users.manage"
+    USERS_RESET_PASSWORD = "users.reset_password"  # noqa: S105 (a name, not a password); owners only
     KEYS_MANAGE = "keys.manage"
     CONSENT_READ = "consent.read"
     CONSENT_GRANT = "consent.grant"
@@ -39,6 +41,7 @@ class Permission(StrEnum):
     POLICY_CHECK = "policy.check"
     INBOUND_PROCESS = "inbound.process"
     SEGMENTS_MANAGE = "segments.manage"  # save and delete saved segments
+    AUDIT_READ = "audit.read"  # show and verify the audit log (owners and admins)
 
 
 _ALL = frozenset(Permission)
@@ -53,10 +56,11 @@ _CONSENT_DESK = frozenset(
 )
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: _ALL,
-    Role.ADMIN: _ALL - {Permission.KEYS_MANAGE},
+    Role.ADMIN: _ALL - {Permission.KEYS_MANAGE, Permission.USERS_RESET_PASSWORD},
     Role.EDITOR: frozenset(
         {
             Permission.CONTACTS_READ,
+            Permission.CONTACTS_NUMBERS,
             Permission.CONTACTS_WRITE,
             Permission.CONTACTS_DELETE,
             Permission.SEGMENTS_MANAGE,
@@ -64,9 +68,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     # Agents record what people tell them: consent, opt-outs and do-not-call requests (C6, O8).
+    # They see numbers masked (no contacts.numbers); to show an agent full numbers, give the
+    # user the editor role.
     Role.AGENT: frozenset({Permission.CONTACTS_READ, Permission.CONTACTS_WRITE, *_CONSENT_DESK}),
     Role.VIEWER: frozenset(
-        {Permission.CONTACTS_READ, Permission.CONSENT_READ, Permission.POLICY_CHECK}
+        {
+            Permission.CONTACTS_READ,
+            Permission.CONTACTS_NUMBERS,
+            Permission.CONSENT_READ,
+            Permission.POLICY_CHECK,
+        }
     ),
 }
 

@@ -26,7 +26,7 @@ from phonelist.policy.service import PolicyService
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor, Permission
 from phonelist.segments import plan
-from phonelist.segments.ast import And, Compare, InList, Node, Not, Or, to_text
+from phonelist.segments.ast import And, Compare, InList, Node, Not, Or, Value, to_text
 from phonelist.segments.bind import Bound, Catalog, CustomInfo, bind
 from phonelist.segments.compile import compile_term
 from phonelist.segments.errors import QueryError
@@ -153,7 +153,7 @@ class SegmentService:
             def keep(ids: list[str]) -> set[str]:
                 return self._decide(actor, prepared, ids)
 
-        return Selection(prepared.text, where, keep)
+        return Selection(for_audit(prepared.text), where, keep)
 
     def fields(self, actor: Actor) -> list[FieldInfo]:
         """Every field a query may name in ``actor``'s workspace, with one line about each."""
@@ -214,7 +214,12 @@ class SegmentService:
         prepared = self.prepare(actor, query, at=at)
         selection = self.selection(actor, prepared)
         page = self.contacts.page(
-            actor, limit=limit, cursor=cursor, where=selection.where, keep=selection.keep
+            actor,
+            limit=limit,
+            cursor=cursor,
+            where=selection.where,
+            keep=selection.keep,
+            audit_as="segment.page",
         )
         count = None if cursor else self.count(actor, query, at=prepared.at)
         return page, count
@@ -318,7 +323,7 @@ class SegmentService:
                 "segment.freeze",
                 "list",
                 str(target.id),
-                {"list": list_name, "query": prepared.text, "contacts": added},
+                {"list": list_name, "query": for_audit(prepared.text), "contacts": added},
             )
         return added
 
@@ -418,6 +423,30 @@ def _segment(session: Session, workspace_id: int, name: str) -> Segment | None:
 
 def _quoted(name: str) -> str:
     return name.replace("\\", "\\\\").replace('"', '\\"')
+
+
+_IDENTITY_FIELDS = frozenset({"name", "email", "number", "phone"})
+_HIDDEN = Value(kind="string", raw="•••", parsed="•••")
+
+
+def for_audit(text: str) -> str:
+    """The query as the audit log keeps it: names, emails and numbers replaced by •••.
+
+    The log holds no personal data of contacts; the shape of the query is kept.
+    """
+
+    def hide(node: Node) -> Node:
+        if isinstance(node, And | Or):
+            return replace(node, operands=tuple(hide(n) for n in node.operands))
+        if isinstance(node, Not):
+            return replace(node, operand=hide(node.operand))
+        if isinstance(node, Compare) and node.field in _IDENTITY_FIELDS:
+            return replace(node, value=_HIDDEN)
+        if isinstance(node, InList) and node.field in _IDENTITY_FIELDS:
+            return replace(node, values=(_HIDDEN,) * len(node.values))
+        return node
+
+    return to_text(hide(parse(text)))
 
 
 def _segment_names(text: str) -> set[str]:

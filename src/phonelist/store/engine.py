@@ -70,11 +70,14 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 class Store:
     """Sessions for reading and writing, with database errors converted at this boundary."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, info: dict[str, Any] | None = None) -> None:
+        """``info`` goes into every session's ``info`` (the audit log's keyring, for one)."""
         self.engine = engine
-        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._read = sessionmaker(engine, expire_on_commit=False, info=dict(info or {}))
         self._write = sessionmaker(
-            engine.execution_options(phonelist_write=True), expire_on_commit=False
+            engine.execution_options(phonelist_write=True),
+            expire_on_commit=False,
+            info=dict(info or {}),
         )
 
     @property

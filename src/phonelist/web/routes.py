@@ -20,6 +20,7 @@ from phonelist.web.session import (
     signed_in,
     start_session,
 )
+from phonelist.web.throttle import SignInThrottle
 
 __all__ = ["router"]
 
@@ -52,11 +53,18 @@ def signin(
     core: CoreDep,
     username: FormText = "",
     password: FormText = "",
+    code: FormText = "",
     csrf_token: FormText = "",
 ) -> Response:
     check_csrf(request, csrf_token)
+    wait = _throttle(request).hit(request.client.host if request.client else "-")
+    if wait is not None:
+        message = f"Too many sign-in attempts from your address; try again in {wait} seconds."
+        context = _form(request, username=username, error=message)
+        headers = {"Retry-After": str(wait)}
+        return render(request, "signin.html", context, status_code=429, headers=headers)
     try:
-        actor = core.users.sign_in(DEFAULT_WORKSPACE, username, password)
+        actor = core.users.sign_in(DEFAULT_WORKSPACE, username, password, code.strip() or None)
     except AuthenticationError as exc:
         context = _form(request, username=username, error=exc.message)
         return render(request, "signin.html", context, status_code=401)
@@ -98,6 +106,14 @@ def contacts(request: Request, core: CoreDep, me: Me, q: str = "", cursor: str =
         status_code=status,
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _throttle(request: Request) -> SignInThrottle:
+    """The app's sign-in throttle, made on first use (one per app, so one per test client)."""
+    throttle = getattr(request.app.state, "sign_in_throttle", None)
+    if not isinstance(throttle, SignInThrottle):
+        throttle = request.app.state.sign_in_throttle = SignInThrottle()
+    return throttle
 
 
 def _form(request: Request, *, username: str, error: str | None) -> dict[str, object]:

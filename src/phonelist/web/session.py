@@ -3,11 +3,13 @@
 The cookie holds the user's id (never a contact's data); the user is re-read from the store
 on every request, so a disabled account or a changed role takes effect at once. Signing in
 throws the old session away and starts a fresh one with a new id and CSRF token, so a session
-planted before sign-in is worth nothing after.
+planted before sign-in is worth nothing after. The cookie also holds when the session began:
+a password reset ends every session that began before it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from phonelist.api.deps import CoreDep
+from phonelist.clock import utcnow
 from phonelist.errors import PermissionDenied
 from phonelist.security.permissions import Actor
 
@@ -63,6 +66,7 @@ def start_session(request: Request, actor: Actor, username: str) -> None:
                 "role": actor.role.value,
                 "workspace": actor.workspace_id,
                 "name": username,
+                "at": utcnow().isoformat(),  # sessions begun before a password reset end
             },
         }
     )
@@ -78,7 +82,8 @@ def signed_in(request: Request, core: CoreDep) -> SignedIn | None:
     if not isinstance(user, dict):
         return None
     try:
-        found = core.users.actor_of(int(user["workspace"]), str(user["id"]))
+        at = dt.datetime.fromisoformat(str(user["at"])) if "at" in user else None
+        found = core.users.actor_of(int(user["workspace"]), str(user["id"]), at)
     except (KeyError, TypeError, ValueError):
         return None
     if found is None:
