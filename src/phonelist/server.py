@@ -15,6 +15,7 @@ from phonelist.bootstrap import initialize, is_initialized
 from phonelist.config import Settings
 from phonelist.core import Phonelist
 from phonelist.errors import ConfigError
+from phonelist.logfilter import PersonalDataFilter
 
 __all__ = ["run"]
 
@@ -67,6 +68,9 @@ def run(settings: Settings, *, host: str | None = None, port: int | None = None)
 def _log_config(level: str) -> dict[str, Any]:
     """uvicorn's own logging set-up, plus phonelist's loggers on the same handler."""
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["personal_data"] = {"()": PersonalDataFilter}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("personal_data")
     config["loggers"]["phonelist"] = {
         "handlers": ["default"],
         "level": "DEBUG" if level == "trace" else level.upper(),
