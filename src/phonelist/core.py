@@ -28,6 +28,7 @@ from phonelist.imports.service import ImportService
 from phonelist.lookup.service import LineCheckService, LookupSettings, build_line_checks
 from phonelist.policy.rules import RuleSet, load_rules
 from phonelist.policy.service import PolicyService
+from phonelist.privacy.service import PrivacyService
 from phonelist.security.crypto import Keyring, load_keyring, load_or_create_session_secret
 from phonelist.security.permissions import Actor, Role
 from phonelist.security.rotation import KeyRotation
@@ -68,6 +69,7 @@ class Phonelist:
     segments: SegmentService
     audit: AuditService
     backups: BackupService
+    privacy: PrivacyService
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Phonelist:
@@ -133,6 +135,7 @@ class Phonelist:
             ),
             audit=AuditService(store),
             backups=BackupService(store, keys_dir, settings.resolved_backup_dir),
+            privacy=PrivacyService(store, keyring, consent),
         )
 
     def rotation(self) -> KeyRotation:

@@ -130,6 +130,8 @@ RULES: list[Case] = [
     # audit
     Case("GET", "/api/v1/audit", P.AUDIT_READ),
     Case("GET", "/api/v1/audit/verify", P.AUDIT_READ),
+    # privacy
+    Case("GET", "/api/v1/privacy/export", P.PRIVACY_MANAGE, params={"number": NUMBER}),
 ]  # fmt: skip
 GRANTED = frozenset(range(200, 300)) | {404, 409, 422}
 

@@ -12,7 +12,8 @@ from sqlalchemy import delete, select, update
 from phonelist import Phonelist
 from phonelist.audit import record
 from phonelist.audit.chain import GENESIS, VerifyReport, mac
-from phonelist.errors import ConfigError, PermissionDenied
+from phonelist.audit.service import MAX_CURSOR
+from phonelist.errors import ConfigError, PermissionDenied, ValidationError
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor, Role
 from phonelist.store import Store
@@ -216,6 +217,17 @@ def test_reading_and_verifying_need_audit_read(core: Phonelist, actor: Actor) ->
             core.audit.events(other)
     admin = Actor(actor.workspace_id, Role.ADMIN, "user", "u2")
     assert core.audit.verify(admin).ok
+
+
+def test_the_cursor_is_bounded_by_the_32_bit_event_id(core: Phonelist, actor: Actor) -> None:
+    """Found by schemathesis: a cursor past INTEGER was "integer out of range" on PostgreSQL."""
+    newest = core.audit.events(actor, limit=5).items
+    assert newest
+    assert core.audit.events(actor, limit=5, cursor=MAX_CURSOR).items == newest
+    for bad in (0, MAX_CURSOR + 1, 2**63 - 2):
+        with pytest.raises(ValidationError, match="cursor") as caught:
+            core.audit.events(actor, cursor=bad)
+        assert caught.value.field == "cursor"
 
 
 def test_concurrent_writers_keep_one_linear_chain(core: Phonelist, actor: Actor) -> None:

@@ -22,6 +22,7 @@ from phonelist.api import (
     health,
     imports,
     policy,
+    privacy,
     segments,
 )
 from phonelist.api.errors import json_error, problem_of
@@ -56,6 +57,7 @@ def create_app(core: Phonelist) -> FastAPI:
     app.include_router(consent.router)
     app.include_router(policy.router)
     app.include_router(audit.router)
+    app.include_router(privacy.router)
     app.include_router(health.router)
     app.include_router(web.router)
     app.mount("/static", web.static_files(), name="static")

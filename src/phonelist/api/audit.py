@@ -10,16 +10,20 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from phonelist.api.deps import ActorDep, CoreDep
 from phonelist.api.routing import api_router
 from phonelist.audit import AuditFilter, EventOut, Problem, VerifyReport
-from phonelist.audit.service import MAX_LIMIT
+from phonelist.audit.service import MAX_CURSOR, MAX_LIMIT
+from phonelist.contacts.schemas import plain_text
 
 __all__ = ["router"]
 
 router = api_router(tags=["audit"])
+
+# No control characters in the filters: PostgreSQL refuses a NUL in a text parameter (a 503).
+_Plain = AfterValidator(plain_text)
 
 
 class AuditEventOut(BaseModel):
@@ -82,15 +86,18 @@ def list_events(
     action: Annotated[
         str | None,
         Query(min_length=1, max_length=64, description="Exact, or 'user.' for a family"),
+        _Plain,
     ] = None,
     event_actor: Annotated[
-        str | None, Query(alias="actor", min_length=1, max_length=100, description="kind:ref")
+        str | None,
+        Query(alias="actor", min_length=1, max_length=100, description="kind:ref"),
+        _Plain,
     ] = None,
-    subject_type: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
-    subject_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    subject_type: Annotated[str | None, Query(min_length=1, max_length=32), _Plain] = None,
+    subject_id: Annotated[str | None, Query(min_length=1, max_length=64), _Plain] = None,
     since: Annotated[dt.datetime | None, Query(description="ISO 8601; without a zone, UTC")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    cursor: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_CURSOR)] = None,
 ) -> AuditPageOut:
     """The workspace's audit events, newest first, filtered by any of the parameters."""
     if since is not None and since.tzinfo is None:

@@ -19,9 +19,11 @@ from phonelist.security.permissions import Actor, Permission
 from phonelist.store import Store
 from phonelist.store.models import AuditEvent
 
-__all__ = ["MAX_LIMIT", "AuditFilter", "AuditPage", "AuditService", "EventOut"]
+__all__ = ["MAX_CURSOR", "MAX_LIMIT", "AuditFilter", "AuditPage", "AuditService", "EventOut"]
 
 MAX_LIMIT = 1000
+MAX_CURSOR = 2**31 - 1
+"""The largest event id: ``audit_events.id`` is an INTEGER, 32 bits on PostgreSQL."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,9 @@ class AuditService:
         actor.require(Permission.AUDIT_READ)
         if not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+        if cursor is not None and not 1 <= cursor <= MAX_CURSOR:
+            # PostgreSQL refuses a larger bound for the 32-bit id ("integer out of range").
+            raise ValidationError(f"cursor must be between 1 and {MAX_CURSOR}", field="cursor")
         where = where or AuditFilter()
         query = select(AuditEvent).where(AuditEvent.workspace_id == actor.workspace_id)
         if where.action:

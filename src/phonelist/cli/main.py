@@ -25,6 +25,7 @@ from phonelist.cli import (
     keys,
     numbers,
     policy,
+    privacy,
     segments,
     statuses,
     suppress,
@@ -108,6 +109,7 @@ app.add_typer(suppress.app)
 app.add_typer(suppress.dnc_app)
 app.add_typer(backup.app)
 app.add_typer(audit.app)
+app.add_typer(privacy.app)
 
 
 def main() -> None:

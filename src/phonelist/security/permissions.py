@@ -42,6 +42,7 @@ class Permission(StrEnum):
     INBOUND_PROCESS = "inbound.process"
     SEGMENTS_MANAGE = "segments.manage"  # save and delete saved segments
     AUDIT_READ = "audit.read"  # show and verify the audit log (owners and admins)
+    PRIVACY_MANAGE = "privacy.manage"  # export all data held about a person (owners and admins)
 
 
 _ALL = frozenset(Permission)

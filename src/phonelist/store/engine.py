@@ -99,6 +99,9 @@ class Store:
         self.engine.dispose()
 
 
+_NUL_REFUSED = "cannot contain NUL (0x00) bytes"  # psycopg's message, whatever the statement
+
+
 @contextmanager
 def _converted() -> Iterator[None]:
     try:
@@ -110,6 +113,10 @@ def _converted() -> Iterator[None]:
     except OperationalError as exc:
         raise StoreError(f"the database is unavailable or busy: {_first_line(exc)}") from exc
     except (DBAPIError, SQLAlchemyError) as exc:
+        if _NUL_REFUSED in str(getattr(exc, "orig", exc)):
+            # PostgreSQL (psycopg) refuses a NUL in any text parameter; it came from the input
+            # (stored text cannot hold one), so it is the caller's error, as on SQLite.
+            raise ValidationError("text must not contain a NUL character (U+0000)") from exc
         raise StoreError(f"database error: {_first_line(exc)}") from exc
     except UnicodeEncodeError as exc:  # lone surrogates that no validator caught
         raise ValidationError("text is not valid Unicode (invalid UTF-8)") from exc
