@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from phonelist import Phonelist
 from phonelist.consent.commands import Grant, Revoke
@@ -383,3 +384,19 @@ def test_the_audit_log_never_holds_a_name_email_or_number(
     for detail in details:
         assert "maria" not in detail.lower() and "912345002" not in detail
         assert "•••" in detail
+
+
+def test_postgresql_never_gets_not_in_a_subquery(
+    core: Phonelist, actor: Actor, world: dict[str, str]
+) -> None:
+    """NOT IN (SELECT ...) turns quadratic on PostgreSQL once the list outgrows work_mem."""
+    for query in ("custom.plan != pro", 'NOT name = "maria silva"', "email != x@y.z"):
+        prepared = core.segments.prepare(actor, query)
+        assert prepared.sql is not None
+        clause = compile_term(prepared.sql, actor.workspace_id)
+        on_pg = str(clause.compile(dialect=postgresql.dialect()))
+        assert "NOT EXISTS" in on_pg and " IN (SELECT" not in on_pg, query
+        assert " IN (SELECT" in str(clause.compile(dialect=sqlite.dialect())), query
+        assert count(core, actor, query) == len(world) - count(
+            core, actor, query[4:] if query.startswith("NOT ") else query.replace("!=", "=")
+        )
