@@ -70,54 +70,64 @@ def when(offset: int | None, hours: int = 0) -> dt.datetime | None:
     return AT + dt.timedelta(days=offset, hours=hours)
 
 
+# What a random contact is made of: the Hypothesis strategy and the seeded _varied() both draw
+# from these tables. _varied() draws in this order, so reordering changes its population.
+CONTACT: dict[str, list[Any]] = {
+    "country": [None, "PT", "US", "BR"],
+    "region": [None, "Lisboa", "lisboa", "CA", "São Paulo", "SÃO PAULO"],
+    "city": [None, "Porto", "PORTO", "Évora", "new york", "a%b_c", ""],
+    "postal_code": [None, "1200-001", "94107"],
+    "time_zone": [None, "Europe/Lisbon", "America/New_York"],
+    "status": ["lead", "customer"],
+    "source": [None, "web", "Web", "import"],
+    "created": OFFSETS[1:],
+    "created_hours": [0, -1, 1],
+    "last_contacted": OFFSETS,
+}
+PHONE: dict[str, list[Any]] = {
+    "type": [None, "mobile", "fixed_line"],
+    "carrier": [None, "Vodafone", "MEO"],
+    "region": [None, "PT", "US"],
+}
+CUSTOM: dict[str, list[Any]] = {
+    "plan": [None, "free", "pro"],
+    "score": [None, -1.5, 0.0, 10.0, 10.5],
+    "birthday": [None, dt.date(1990, 1, 1), dt.date(2000, 1, 1)],
+    "vip": [None, True, False],
+    "company": [None, "Acme", "acme inc", "ÁCME"],
+}
+IDENTITY: dict[str, list[Any]] = {
+    "name": [None, "Maria Silva", "João", "maria"],
+    "email": [None, "ana@example.org", "Bob@Example.org"],
+}
+CONSENT_PAIRS = [("sms", "marketing"), ("sms", "informational")]
+CONSENT = (["granted", "revoked", "pending"], [None, -1, 0, 1])  # (status, expiry offset)
+SUPPRESSIONS = [None, "active", "lifted"]
+MESSAGE = (
+    ["out", "in"],
+    ["sent", "failed", "received"],
+    [-40, -7, -1, 0],
+)  # direction, status, day
+
+
+def _sampled(choices: dict[str, list[Any]]) -> dict[str, st.SearchStrategy[Any]]:
+    return {key: st.sampled_from(values) for key, values in choices.items()}
+
+
 contact_strategy = st.fixed_dictionaries(
     {
-        "country": st.sampled_from([None, "PT", "US", "BR"]),
-        "region": st.sampled_from([None, "Lisboa", "lisboa", "CA", "São Paulo", "SÃO PAULO"]),
-        "city": st.sampled_from([None, "Porto", "PORTO", "Évora", "new york", "a%b_c", ""]),
-        "postal_code": st.sampled_from([None, "1200-001", "94107"]),
-        "time_zone": st.sampled_from([None, "Europe/Lisbon", "America/New_York"]),
-        "status": st.sampled_from(["lead", "customer"]),
-        "source": st.sampled_from([None, "web", "Web", "import"]),
-        "created": st.sampled_from(OFFSETS[1:]),
-        "created_hours": st.sampled_from([0, -1, 1]),
-        "last_contacted": st.sampled_from(OFFSETS),
-        "phones": st.lists(
-            st.fixed_dictionaries(
-                {
-                    "type": st.sampled_from([None, "mobile", "fixed_line"]),
-                    "carrier": st.sampled_from([None, "Vodafone", "MEO"]),
-                    "region": st.sampled_from([None, "PT", "US"]),
-                }
-            ),
-            max_size=2,
-        ),
+        **_sampled(CONTACT),
+        "phones": st.lists(st.fixed_dictionaries(_sampled(PHONE)), max_size=2),
         "primary": st.booleans(),
         "tags": st.sets(st.sampled_from(TAGS)),
         "lists": st.sets(st.sampled_from(LISTS)),
-        "plan": st.sampled_from([None, "free", "pro"]),
-        "score": st.sampled_from([None, -1.5, 0.0, 10.0, 10.5]),
-        "birthday": st.sampled_from([None, dt.date(1990, 1, 1), dt.date(2000, 1, 1)]),
-        "vip": st.sampled_from([None, True, False]),
-        "company": st.sampled_from([None, "Acme", "acme inc", "ÁCME"]),
+        **_sampled(CUSTOM),
         "consent": st.dictionaries(
-            st.sampled_from([("sms", "marketing"), ("sms", "informational")]),
-            st.tuples(
-                st.sampled_from(["granted", "revoked", "pending"]),
-                st.sampled_from([None, -1, 0, 1]),
-            ),
+            st.sampled_from(CONSENT_PAIRS), st.tuples(*map(st.sampled_from, CONSENT))
         ),
-        "suppression": st.sampled_from([None, "active", "lifted"]),
-        "messages": st.lists(
-            st.tuples(
-                st.sampled_from(["out", "in"]),
-                st.sampled_from(["sent", "failed", "received"]),
-                st.sampled_from([-40, -7, -1, 0]),
-            ),
-            max_size=3,
-        ),
-        "name": st.sampled_from([None, "Maria Silva", "João", "maria"]),
-        "email": st.sampled_from([None, "ana@example.org", "Bob@Example.org"]),
+        "suppression": st.sampled_from(SUPPRESSIONS),
+        "messages": st.lists(st.tuples(*map(st.sampled_from, MESSAGE)), max_size=3),
+        **_sampled(IDENTITY),
     }
 )
 
@@ -522,44 +532,24 @@ def test_every_atom_selects_someone_and_not_everyone(store: Short) -> None:
 def _varied(rng: random.Random) -> dict[str, Any]:
     """A contact drawn from the same choices as the strategy, by a seeded generator."""
     pick = rng.choice
-    phones = [
-        {
-            "type": pick([None, "mobile", "fixed_line"]),
-            "carrier": pick([None, "Vodafone", "MEO"]),
-            "region": pick([None, "PT", "US"]),
-        }
-        for _ in range(pick([0, 1, 1, 1, 2]))
-    ]
+
+    def draw(choices: dict[str, list[Any]]) -> dict[str, Any]:
+        return {key: pick(values) for key, values in choices.items()}
+
+    phones = [draw(PHONE) for _ in range(pick([0, 1, 1, 1, 2]))]
     return {
-        "country": pick([None, "PT", "US", "BR"]),
-        "region": pick([None, "Lisboa", "lisboa", "CA", "São Paulo", "SÃO PAULO"]),
-        "city": pick([None, "Porto", "PORTO", "Évora", "new york", "a%b_c", ""]),
-        "postal_code": pick([None, "1200-001", "94107"]),
-        "time_zone": pick([None, "Europe/Lisbon", "America/New_York"]),
-        "status": pick(["lead", "customer"]),
-        "source": pick([None, "web", "Web", "import"]),
-        "created": pick(OFFSETS[1:]),
-        "created_hours": pick([0, -1, 1]),
-        "last_contacted": pick(OFFSETS),
+        **draw(CONTACT),
         "phones": phones,
         "primary": rng.random() < 0.85,
         "tags": set(rng.sample(TAGS, rng.randint(0, 2))),
         "lists": set(rng.sample(LISTS, rng.randint(0, 1))),
-        "plan": pick([None, "free", "pro"]),
-        "score": pick([None, -1.5, 0.0, 10.0, 10.5]),
-        "birthday": pick([None, dt.date(1990, 1, 1), dt.date(2000, 1, 1)]),
-        "vip": pick([None, True, False]),
-        "company": pick([None, "Acme", "acme inc", "ÁCME"]),
+        **draw(CUSTOM),
         "consent": {
-            key: (pick(["granted", "revoked", "pending"]), pick([None, -1, 0, 1]))
-            for key in [("sms", "marketing"), ("sms", "informational")]
+            pair: tuple(pick(values) for values in CONSENT)
+            for pair in CONSENT_PAIRS
             if rng.random() < 0.7
         },
-        "suppression": pick([None, None, "active", "lifted"]),
-        "messages": [
-            (pick(["out", "in"]), pick(["sent", "failed", "received"]), pick([-40, -7, -1, 0]))
-            for _ in range(rng.randint(0, 3))
-        ],
-        "name": pick([None, "Maria Silva", "João", "maria"]),
-        "email": pick([None, "ana@example.org", "Bob@Example.org"]),
+        "suppression": pick([None, *SUPPRESSIONS]),  # most contacts are not suppressed
+        "messages": [tuple(pick(values) for values in MESSAGE) for _ in range(rng.randint(0, 3))],
+        **draw(IDENTITY),
     }

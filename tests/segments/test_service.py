@@ -351,6 +351,27 @@ def test_page_with_count(core: Phonelist, actor: Actor, world: dict[str, str]) -
     assert again is None and len(second.items) == 2
 
 
+def test_each_call_prepares_its_query_once(
+    core: Phonelist, actor: Actor, world: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Preparing reads the catalog; a count, a page with its count, or ids do it once."""
+    prepare = core.segments.prepare
+    calls: list[str] = []
+
+    def counted(actor: Actor, query: str, **options: Any) -> Any:
+        calls.append(query)
+        return prepare(actor, query, **options)
+
+    monkeypatch.setattr(core.segments, "prepare", counted)
+    sendable = "country = PT sendable.sms.marketing = yes"
+    assert core.segments.count(actor, sendable).count <= 2
+    page, total = core.segments.page(actor, sendable)
+    assert total is not None and total.count == len(page.items)
+    assert len(list(core.segments.ids(actor, "country = PT"))) == 2
+    assert core.segments.freeze(actor, sendable, "PT sendable") == total.count
+    assert calls == [sendable, sendable, "country = PT", sendable]
+
+
 def test_roles(core: Phonelist, world: dict[str, str]) -> None:
     viewer = Actor(workspace_id=1, role=Role.VIEWER, kind="user", ref="v")
     assert core.segments.count(viewer, "country = PT").count == 2

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from phonelist.audit import AuditFilter, EventOut
 from phonelist.audit.service import MAX_LIMIT
-from phonelist.cli.consent_ledger import LEDGER_BROKEN_EXIT
+from phonelist.cli.consent_ledger import show_verification
 from phonelist.cli.context import open_core
 from phonelist.cli.output import JsonFlag, clean, emit_json, guarded, stdout
 from phonelist.errors import ValidationError
@@ -99,19 +99,10 @@ def verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """
     with open_core(ctx) as core:
         report = core.audit.verify(core.cli_actor())
-    if as_json:
-        emit_json(report.as_dict())
-    elif report.ok:
-        stdout().print(Text(f"audit log ok: {report.events} events, chain intact", style="green"))
-    else:
-        console = stdout()
-        for problem in report.problems:
-            console.print(Text(f"problem ({problem.kind}): {problem.message}", style="red"))
-        console.print(
-            Text(f"audit log BROKEN: {len(report.problems)} problems in {report.events} events")
-        )
-    if not report.ok:
-        raise typer.Exit(LEDGER_BROKEN_EXIT)
+    problems = [f"problem ({problem.kind}): {problem.message}" for problem in report.problems]
+    show_verification(
+        "audit log", f"{report.events} events", problems, report.as_dict(), as_json=as_json
+    )
 
 
 def event_table(events: list[EventOut]) -> Table:

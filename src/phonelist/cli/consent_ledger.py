@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +23,7 @@ from phonelist.consent.evidence import (
 )
 from phonelist.errors import ValidationError
 
-__all__ = ["LEDGER_BROKEN_EXIT", "evidence", "rebuild", "verify"]
+__all__ = ["LEDGER_BROKEN_EXIT", "evidence", "rebuild", "show_verification", "verify"]
 
 # Listed in phonelist.cli.output.EXIT_CODES (and so in docs/cli.md).
 LEDGER_BROKEN_EXIT = 10
@@ -37,18 +38,29 @@ def verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """
     with open_core(ctx) as core:
         report = verify_ledger(core.consent, core.cli_actor())
+    data = {"ok": report.ok, "records": report.records, "problems": report.problems}
+    problems = [f"problem: {problem}" for problem in report.problems]
+    show_verification("ledger", f"{report.records} records", problems, data, as_json=as_json)
+
+
+def show_verification(
+    name: str, walked: str, problems: Sequence[str], data: object, *, as_json: bool
+) -> None:
+    """Print a hash chain's verification, or ``data`` as JSON; exit 10 when it is broken.
+
+    Shared by 'consent verify' and 'audit verify': ``walked`` counts what the walk read
+    (e.g. "12 records"), ``problems`` are the lines to print, one per problem.
+    """
     if as_json:
-        emit_json({"ok": report.ok, "records": report.records, "problems": report.problems})
-    elif report.ok:
-        stdout().print(Text(f"ledger ok: {report.records} records, chain intact", style="green"))
+        emit_json(data)
+    elif not problems:
+        stdout().print(Text(f"{name} ok: {walked}, chain intact", style="green"))
     else:
         console = stdout()
-        for problem in report.problems:
-            console.print(Text(f"problem: {problem}", style="red"))
-        console.print(
-            Text(f"ledger BROKEN: {len(report.problems)} problems in {report.records} records")
-        )
-    if not report.ok:
+        for problem in problems:
+            console.print(Text(problem, style="red"))
+        console.print(Text(f"{name} BROKEN: {len(problems)} problems in {walked}"))
+    if problems:
         raise typer.Exit(LEDGER_BROKEN_EXIT)
 
 

@@ -6,9 +6,9 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Annotated, Protocol
+from typing import IO, Annotated, TypedDict
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -22,7 +22,17 @@ from phonelist.errors import ValidationError
 from phonelist.exports.service import Progress as ProgressCallback
 from phonelist.files.writers import EXPORT_FORMATS, export_format
 
-__all__ = ["Columns", "Force", "Format", "Numbers", "Output", "Writer", "export", "write_export"]
+__all__ = [
+    "Columns",
+    "Force",
+    "Format",
+    "Numbers",
+    "Output",
+    "WriteOptions",
+    "Writer",
+    "export",
+    "write_export",
+]
 
 _BY_SUFFIX = {
     ".csv": "csv",
@@ -74,19 +84,16 @@ Numbers = Annotated[
 Force = Annotated[bool, typer.Option("--force", metavar="", help="Overwrite FILE if it exists.")]
 
 
-class Writer(Protocol):
-    """Writes the chosen contacts to ``out`` with a core service; returns how many."""
+class WriteOptions(TypedDict):
+    """What :func:`write_export` chose for the core's export call, passed on as keywords."""
 
-    def __call__(
-        self,
-        core: Phonelist,
-        out: IO[bytes],
-        kind: str,
-        *,
-        columns: list[str] | None,
-        number_format: str,
-        progress: ProgressCallback | None,
-    ) -> int: ...
+    columns: list[str] | None
+    number_format: str
+    progress: ProgressCallback | None
+
+
+Writer = Callable[[Phonelist, IO[bytes], str, WriteOptions], int]
+"""Writes the chosen contacts to ``out`` by a core service; returns how many."""
 
 
 @guarded
@@ -117,51 +124,29 @@ def export(
     log. 'phonelist import' reads an export back as it was written.
     """
 
-    def write(
-        core: Phonelist,
-        out: IO[bytes],
-        kind: str,
-        *,
-        columns: list[str] | None,
-        number_format: str,
-        progress: ProgressCallback | None,
-    ) -> int:
+    def write(core: Phonelist, out: IO[bytes], kind: str, options: WriteOptions) -> int:
         return core.exports.export(
-            core.cli_actor(),
-            out,
-            kind,
-            columns=columns,
-            number_format=number_format,
-            status=status,
-            tag=tag,
-            list_name=list_,
-            progress=progress,
+            core.cli_actor(), out, kind, status=status, tag=tag, list_name=list_, **options
         )
 
-    write_export(
-        ctx,
-        write,
-        format_=format_,
-        output=output,
-        columns=columns,
-        numbers=numbers,
-        force=force,
-        as_json=as_json,
-    )
+    write_export(ctx, write, format_, output, columns, numbers, force=force, as_json=as_json)
 
 
 def write_export(
     ctx: typer.Context,
     write: Writer,
-    *,
     format_: str | None,
     output: str | None,
     columns: str | None,
     numbers: str,
+    *,
     force: bool,
     as_json: bool,
 ) -> None:
     """Run ``write`` into the file (or stdout) the options name, then say what was written.
+
+    ``format_``, ``output``, ``columns`` and ``numbers`` are the values of the shared
+    :data:`Format`, :data:`Output`, :data:`Columns` and :data:`Numbers` options, in that order.
 
     Shared by ``export`` and ``segment export``: the file is written beside its target and
     moved into place only when complete, with a spinner for a person at a terminal.
@@ -182,7 +167,8 @@ def write_export(
     with open_core(ctx) as core:
 
         def run(out: IO[bytes], progress: ProgressCallback | None) -> int:
-            return write(core, out, kind, columns=chosen, number_format=numbers, progress=progress)
+            options = WriteOptions(columns=chosen, number_format=numbers, progress=progress)
+            return write(core, out, kind, options)
 
         with _progress(as_json) as progress:
             if path is None:

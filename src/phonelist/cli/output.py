@@ -55,6 +55,7 @@ __all__ = [
     "read_stdin",
     "show_contact",
     "show_contacts",
+    "show_secret",
     "stderr",
     "stdout",
     "timestamp",
@@ -125,6 +126,13 @@ def stdout() -> Console:
 
 def stderr() -> Console:
     return Console(stderr=True, highlight=False, emoji=False)
+
+
+def show_secret(label: str, secret: str) -> None:
+    """A generated password or token secret, printed this once (only its hash is kept)."""
+    console = stdout()
+    console.print(Text(f"{label} (store it now, it is not shown again):", style="bold"))
+    console.print(Text(secret), soft_wrap=True)
 
 
 def clean(text: str, limit: int = MAX_MESSAGE) -> str:

@@ -17,7 +17,15 @@ from rich.text import Text
 from phonelist.cli.consent_input import instant
 from phonelist.cli.contact_input import Yes
 from phonelist.cli.context import open_core
-from phonelist.cli.export import Columns, Force, Format, Numbers, Output, write_export
+from phonelist.cli.export import (
+    Columns,
+    Force,
+    Format,
+    Numbers,
+    Output,
+    WriteOptions,
+    write_export,
+)
 from phonelist.cli.output import (
     JsonFlag,
     clean,
@@ -32,7 +40,6 @@ from phonelist.cli.output import (
 )
 from phonelist.contacts.service import MAX_PAGE
 from phonelist.core import Phonelist
-from phonelist.exports.service import Progress as ProgressCallback
 from phonelist.segments import QueryError, SavedSegment
 
 __all__ = ["app"]
@@ -302,36 +309,10 @@ def export(
     text = _text(query)
     when = instant(at)
 
-    def write(
-        core: Phonelist,
-        out: IO[bytes],
-        kind: str,
-        *,
-        columns: list[str] | None,
-        number_format: str,
-        progress: ProgressCallback | None,
-    ) -> int:
-        return core.segments.export(
-            core.cli_actor(),
-            text,
-            out,
-            kind,
-            at=when,
-            columns=columns,
-            number_format=number_format,
-            progress=progress,
-        )
+    def write(core: Phonelist, out: IO[bytes], kind: str, options: WriteOptions) -> int:
+        return core.segments.export(core.cli_actor(), text, out, kind, at=when, **options)
 
-    write_export(
-        ctx,
-        write,
-        format_=format_,
-        output=output,
-        columns=columns,
-        numbers=numbers,
-        force=force,
-        as_json=as_json,
-    )
+    write_export(ctx, write, format_, output, columns, numbers, force=force, as_json=as_json)
 
 
 @app.command("freeze")

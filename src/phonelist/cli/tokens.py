@@ -12,7 +12,15 @@ from rich.table import Table
 from rich.text import Text
 
 from phonelist.cli.context import open_core
-from phonelist.cli.output import JsonFlag, UsageProblem, emit_json, guarded, stdout, timestamp
+from phonelist.cli.output import (
+    JsonFlag,
+    UsageProblem,
+    emit_json,
+    guarded,
+    show_secret,
+    stdout,
+    timestamp,
+)
 from phonelist.security.permissions import Role
 from phonelist.security.tokens import TokenInfo, TokenService
 
@@ -63,13 +71,11 @@ def create(
     if as_json:
         emit_json({"token": info, "secret": secret})
         return
-    console = stdout()
     expires = f"expires {timestamp(info.expires_at)} UTC" if info.expires_at else "never expires"
-    console.print(
+    stdout().print(
         Text(f"Created token {info.id} ({info.name}): role {info.role}, {expires}.", style="green")
     )
-    console.print(Text("Secret (store it now, it is not shown again):", style="bold"))
-    console.print(Text(secret), soft_wrap=True)
+    show_secret("Secret", secret)
 
 
 @app.command("list")

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from phonelist.cli.context import open_core
-from phonelist.cli.output import JsonFlag, emit_json, guarded, read_stdin, stdout
+from phonelist.cli.output import JsonFlag, emit_json, guarded, read_stdin, show_secret, stdout
 from phonelist.clock import utcnow
 from phonelist.errors import ValidationError
 from phonelist.security.passwords import generate_password
@@ -52,8 +52,7 @@ def _password(from_stdin: bool) -> tuple[str, bool]:
 def _show_password(username: str, password: str, generated: bool, done: str) -> None:
     stdout().print(Text(f"{done} {username}.", style="green"))
     if generated:
-        stdout().print(Text("Password (store it now, it is not shown again):", style="bold"))
-        stdout().print(Text(password), soft_wrap=True)
+        show_secret("Password", password)
 
 
 @app.command("list")

@@ -33,10 +33,12 @@ __all__ = [
     "EVIDENCE_FORMAT",
     "build_evidence",
     "current_state",
+    "disclosure_dict",
     "rebuild_state",
     "record_dict",
     "render_evidence",
     "state_dict",
+    "suppression_dict",
     "verify_ledger",
 ]
 
@@ -200,8 +202,8 @@ def build_evidence(
         "state": state_dict(stored),
         "state_matches_records": stored == folded,
         "records": items,
-        "disclosures": [_disclosure_dict(d) for d in disclosures],
-        "suppressions": [_suppression_dict(s) for s in suppressions],
+        "disclosures": [disclosure_dict(d) for d in disclosures],
+        "suppressions": [suppression_dict(s) for s in suppressions],
         "ledger": {"ok": report.ok, "records": report.records, "problems": list(report.problems)},
     }
     with consent.store.write() as session:
@@ -341,7 +343,8 @@ def _record_lines(item: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _disclosure_dict(row: Disclosure) -> dict[str, Any]:
+def disclosure_dict(row: Disclosure) -> dict[str, Any]:
+    """One registered disclosure version, with whether its text still matches its hash."""
     return {
         "id": row.id,
         "name": row.name,
@@ -357,7 +360,8 @@ def _disclosure_dict(row: Disclosure) -> dict[str, Any]:
     }
 
 
-def _suppression_dict(row: Suppression) -> dict[str, Any]:
+def suppression_dict(row: Suppression) -> dict[str, Any]:
+    """One suppression entry of a number's history, lifted or not."""
     return {
         "id": row.id,
         "kind": row.kind,

@@ -22,6 +22,7 @@ from phonelist.policy.facts import CHANNELS, PURPOSES
 from phonelist.security.crypto import Keyring
 from phonelist.segments import plan
 from phonelist.segments.ast import And, Compare, InList, IsSet, Node, Not, Or, Value
+from phonelist.segments.coerce import boolean, date_term, day, instant, number, text_of
 from phonelist.segments.errors import QueryError, suggest
 from phonelist.segments.parse import parse
 
@@ -93,7 +94,6 @@ ALIASES = {
 NUMBER_TYPES = tuple(sorted(set(TYPE_NAMES.values())))
 _OPS = {"=": "eq", "==": "eq", "!=": "ne", "<>": "ne", "~": "contains"}
 _OPS.update({">": "gt", ">=": "ge", "<": "lt", "<=": "le"})
-_DAY = dt.timedelta(days=1)
 
 
 def field_names(catalog: Catalog) -> list[str]:
@@ -219,7 +219,7 @@ class _Binder:
         values: tuple[Value, ...],
     ) -> plan.Term:
         self.check_op(where, op, "eq in contains set", "text")
-        texts = tuple(self.text_of(v) for v in values)
+        texts = tuple(text_of(v) for v in values)
         name = where[0]
         if name == "country":
             texts = tuple(t.upper() for t in texts)
@@ -264,43 +264,13 @@ class _Binder:
         self.check_op(where, op, "eq gt ge lt le set", "a date")
         if op == "set":
             return make("set", ())
-        start, end = self.instant(values[0])
-        if end is None:  # an instant: compare with it; "=" means its UTC day
-            if op != "eq":
-                return make(op, (start,))  # type: ignore[arg-type]
-            start = start.replace(hour=0, minute=0, second=0, microsecond=0)
-            end = _plus_day(start)
-        if op == "eq":
-            return plan.AllOf((make("ge", (start,)), make("lt", (end,))))
-        bound = {"gt": ("ge", end), "ge": ("ge", start), "lt": ("lt", start), "le": ("lt", end)}
-        new_op, instant = bound[op]
-        return make(new_op, (instant,))  # type: ignore[arg-type]
-
-    def instant(self, value: Value) -> tuple[dt.datetime, dt.datetime | None]:
-        """An instant, or a whole UTC day as (start, end)."""
-        if value.kind == "date":
-            day = value.parsed
-            assert isinstance(day, dt.date)
-            start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-            return start, _plus_day(start)
-        if value.kind == "datetime":
-            assert isinstance(value.parsed, dt.datetime)
-            return value.parsed.astimezone(dt.UTC), None
-        if value.kind == "reldate":
-            assert isinstance(value.parsed, tuple)
-            amount, unit = value.parsed
-            return shift(self.at, int(amount), str(unit)), None
-        raise self.error(
-            f"expected a date like 2026-01-31, 2026-01-31T09:00Z or -30d, not '{value.raw}'",
-            value.pos,
-            value.end,
-        )
+        return date_term(op, instant(values[0], self.text, self.at), make)
 
     def member(
         self, where: tuple[str, int, int], kind: str, op: str, values: tuple[Value, ...]
     ) -> plan.Term:
         self.check_op(where, op, "eq in set", kind)
-        names = tuple(self.text_of(v) for v in values)
+        names = tuple(text_of(v) for v in values)
         known = self.catalog.tags if kind == "tag" else self.catalog.lists
         for name in names:
             if name not in known:
@@ -314,7 +284,7 @@ class _Binder:
         self.check_op(where, op, "eq in", "a saved segment")
         terms: list[plan.Term] = []
         for value in values:
-            name = self.text_of(value)
+            name = text_of(value)
             if name not in self.catalog.segments:
                 hint = suggest(name, self.catalog.segments)
                 message = f"no saved segment named '{name}'"
@@ -359,19 +329,19 @@ class _Binder:
         if kind == "name":
             terms: list[plan.Term] = []
             for value in values:
-                words = codec.tokenize(self.text_of(value))
+                words = codec.tokenize(text_of(value))
                 if not words:
                     raise self.error("a name needs letters or digits", value.pos, value.end)
                 indexes = tuple(sorted(self.keyring.blind_index("name", w) for w in words))
                 terms.append(plan.Identity("name", indexes))
             return terms[0] if len(terms) == 1 else plan.AnyOf(tuple(terms))
         if kind == "email":
-            found = {codec.email_index(self.keyring, self.text_of(v)) for v in values}
+            found = {codec.email_index(self.keyring, text_of(v)) for v in values}
             return plan.Identity("email", tuple(sorted(found)))
         numbers: set[bytes] = set()
         for value in values:
             try:
-                e164 = normalize(self.text_of(value), self.region).e164
+                e164 = normalize(text_of(value), self.region).e164
             except ValidationError as exc:
                 raise self.error(
                     f"not a phone number: {exc.message}", value.pos, value.end
@@ -383,15 +353,10 @@ class _Binder:
         self, where: tuple[str, int, int], op: str, values: tuple[Value, ...], fact: plan.Term
     ) -> plan.Term:
         self.check_op(where, op, "eq in", "yes or no")
-        answers = {self.boolean(v) for v in values}
+        answers = {boolean(v, self.text) for v in values}
         if answers == {True, False}:
             return plan.AnyOf((fact, plan.Negate(fact)))
         return fact if answers == {True} else plan.Negate(fact)
-
-    def boolean(self, value: Value) -> bool:
-        if value.kind == "bool":
-            return bool(value.parsed)
-        raise self.error(f"expected yes or no, not '{value.raw}'", value.pos, value.end)
 
     def policy(
         self, where: tuple[str, int, int], parts: list[str], op: str, values: tuple[Value, ...]
@@ -413,7 +378,7 @@ class _Binder:
             states = frozenset(plan.CONSENT_VALUES) - {"none"}
         else:
             states = frozenset(
-                self.known(v, self.text_of(v).lower(), plan.CONSENT_VALUES, "consent state")
+                self.known(v, text_of(v).lower(), plan.CONSENT_VALUES, "consent state")
                 for v in values
             )
         return plan.Consent(channel, purpose, states, self.at)
@@ -433,7 +398,7 @@ class _Binder:
             return plan.Custom(info.id, info.type, "set")
         if info.type in ("text", "choice"):
             self.check_op(where, op, "eq in contains set", info.type)
-            texts = tuple(self.text_of(v) for v in values)
+            texts = tuple(text_of(v) for v in values)
             if info.type == "choice" and op != "contains":
                 texts = tuple(
                     self.known(v, t, info.choices, f"choice for {name}")
@@ -444,61 +409,12 @@ class _Binder:
             return plan.Custom(info.id, info.type, op, texts)  # type: ignore[arg-type]
         if info.type == "number":
             self.check_op(where, op, "eq in gt ge lt le set", "a number")
-            numbers = tuple(self.number(v) for v in values)
+            numbers = tuple(number(v, self.text) for v in values)
             return plan.Custom(info.id, "number", op, numbers)  # type: ignore[arg-type]
         if info.type == "boolean":
             self.check_op(where, op, "eq in set", "yes or no")
-            answers = tuple(sorted({self.boolean(v) for v in values}))
+            answers = tuple(sorted({boolean(v, self.text) for v in values}))
             return plan.Custom(info.id, "boolean", "in", answers)
         self.check_op(where, op, "eq in gt ge lt le set", "a date")
-        days = tuple(self.day(v) for v in values)
+        days = tuple(day(v, self.text, self.at) for v in values)
         return plan.Custom(info.id, "date", op, days)  # type: ignore[arg-type]
-
-    def number(self, value: Value) -> float:
-        if value.kind == "number":
-            return float(value.parsed)  # type: ignore[arg-type]
-        raise self.error(f"expected a number, not '{value.raw}'", value.pos, value.end)
-
-    def day(self, value: Value) -> dt.date:
-        start, _ = self.instant(value)
-        return start.date()
-
-    @staticmethod
-    def text_of(value: Value) -> str:
-        if value.kind == "string":
-            return str(value.parsed)
-        return value.raw
-
-
-def shift(at: dt.datetime, amount: int, unit: str) -> dt.datetime:
-    """``at`` moved by a relative date: hours, days, weeks, calendar months or years."""
-    if unit in ("h", "d", "w"):
-        hours = {"h": 1, "d": 24, "w": 24 * 7}[unit]
-        try:
-            return at + dt.timedelta(hours=amount * hours)
-        except OverflowError:
-            return dt.datetime.max.replace(tzinfo=dt.UTC) if amount > 0 else _MIN
-    months = amount * (12 if unit == "y" else 1)
-    year, month = divmod(at.month - 1 + months, 12)
-    year += at.year
-    if year < 1:
-        return _MIN
-    if year > 9999:
-        return dt.datetime.max.replace(tzinfo=dt.UTC)
-    day = min(at.day, _days_in(year, month + 1))
-    return at.replace(year=year, month=month + 1, day=day)
-
-
-_MIN = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
-
-
-def _days_in(year: int, month: int) -> int:
-    following = dt.date(year + month // 12, month % 12 + 1, 1)
-    return (following - dt.timedelta(days=1)).day
-
-
-def _plus_day(start: dt.datetime) -> dt.datetime:
-    try:
-        return start + _DAY
-    except OverflowError:
-        return dt.datetime.max.replace(tzinfo=dt.UTC)

@@ -11,9 +11,6 @@ token is explained in the user's words from the tokens before it and what could 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import string
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,6 +19,7 @@ from lark.exceptions import LarkError, UnexpectedInput
 
 from phonelist.segments.ast import And, Compare, InList, IsSet, Node, Not, Operator, Or, Value
 from phonelist.segments.errors import QueryError, where
+from phonelist.segments.scan import KEYWORDS, NAME_PATTERN, Problem, read_date, read_datetime, scan
 
 __all__ = ["MAX_DEPTH", "MAX_IN_VALUES", "MAX_LENGTH", "parse"]
 
@@ -29,46 +27,7 @@ MAX_LENGTH = 4_000
 MAX_DEPTH = 50  # parentheses and NOTs inside one another
 MAX_IN_VALUES = 500
 
-_KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "HAS", "IS", "SET"})
 _BOOLS = {"true": True, "yes": True, "false": False, "no": False}
-_OPERATORS = {
-    **{op: op for op in ("=", "!=", "~", ">", ">=", "<", "<=")},
-    **{"==": "=", "<>": "!="},
-}
-_OPERATOR_FIXES = {
-    "=>": ">=",
-    "=<": "<=",
-    "===": "=",
-    "!==": "!=",
-    "=~": "~",
-    "~=": "~",
-    "!": "NOT",
-}
-_SYMBOL_FIXES = {"&": "AND", "|": "OR"}
-_OPERATOR_CHARS = frozenset("=!<>~")
-_WORD_CHARS = frozenset(string.ascii_letters + string.digits + "_+@.:/-")
-
-
-class _WordChar:
-    """Bare words also take letters beyond ASCII, so that ``city = Évora`` needs no quotes."""
-
-    def __contains__(self, char: object) -> bool:
-        return isinstance(char, str) and (char in _WORD_CHARS or char.isalpha())
-
-
-_WORD = _WordChar()
-_PUNCTUATION = {"(": "LPAR", ")": "RPAR", ",": "COMMA"}
-_ESCAPABLE = frozenset("\"'\\")
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-_RELDATE = re.compile(r"[+-][0-9]+[hdwmy]")
-# Anything shaped like a date must be a real one: "2026-13-40" is an error, not a bare word.
-_DATE_LIKE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
-_DATETIME_LIKE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[Tt].*")
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_DATETIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?Z?")
-
 _VALUES = frozenset({"STRING", "NUMBER", "RELDATE", "DATE", "DATETIME", "NAME", "WORD"})
 _BARE_VALUES = _VALUES - {"STRING"}
 _CONDITION_START = frozenset({"NOT", "LPAR", "HAS", "NAME"})
@@ -76,21 +35,11 @@ _CONDITION_START = frozenset({"NOT", "LPAR", "HAS", "NAME"})
 _Built = tuple[Node, int]  # a node and how many parentheses/NOTs deep it is
 
 
-class _Problem(Exception):
-    """A reason to reject the text, before :func:`parse` knows to wrap it in a QueryError."""
-
-    def __init__(
-        self, message: str, pos: int, end: int | None = None, suggestion: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.message, self.pos, self.end, self.suggestion = message, pos, end, suggestion
-
-
 def parse(text: str) -> Node:
     """The query ``text`` as a tree; raises :class:`QueryError` and nothing else."""
     try:
         return _parse(text)
-    except _Problem as problem:
+    except Problem as problem:
         raise QueryError(
             problem.message,
             query=text,
@@ -104,18 +53,18 @@ def parse(text: str) -> Node:
 
 def _parse(text: str) -> Node:
     if len(text) > MAX_LENGTH:
-        raise _Problem(
+        raise Problem(
             f"query is too long: {len(text):,} characters (at most {MAX_LENGTH:,})",
             MAX_LENGTH,
             len(text),
         )
     if not text.strip():
-        raise _Problem("empty query", 0)
+        raise Problem("empty query", 0)
     parser = _PARSER.parse_interactive()
     fed: list[Token] = []
     opened: list[tuple[Token, bool]] = []  # each '(' not closed yet and whether it is a group
     groups = 0
-    for token in _scan(text):
+    for token in scan(text):
         try:
             parser.feed_token(token)
         except UnexpectedInput:
@@ -134,120 +83,6 @@ def _parse(text: str) -> Node:
     except UnexpectedInput:
         raise _explain(text, fed, None, [t for t, _ in opened]) from None
     return node
-
-
-# -- scanner -----------------------------------------------------------------------------------
-
-
-def _scan(text: str, start: int = 0) -> Iterator[Token]:
-    """The tokens of ``text`` from ``start``; raises _Problem at the first unreadable one."""
-    i, n = start, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch in _PUNCTUATION:
-            j, kind, value = i + 1, _PUNCTUATION[ch], ch
-        elif ch in "\"'":
-            j, value = _read_string(text, i)
-            kind = "STRING"
-        elif ch in _OPERATOR_CHARS:
-            j = _run_end(text, i, _OPERATOR_CHARS)
-            kind, value = "OP", _operator(text[i:j], i, j)
-        elif ch in _WORD:
-            j = _run_end(text, i, _WORD)
-            kind, value = _classify(text[i:j], i, j), text[i:j]
-        else:
-            raise _unexpected_character(text, i)
-        yield Token(kind, value, start_pos=i, end_pos=j)
-        i = j
-
-
-def _run_end(text: str, i: int, chars: frozenset[str] | _WordChar) -> int:
-    while i < len(text) and text[i] in chars:
-        i += 1
-    return i
-
-
-def _read_string(text: str, start: int) -> tuple[int, str]:
-    """The end of the string starting at ``start`` and its content, escapes resolved."""
-    quote, i = text[start], start + 1
-    out: list[str] = []
-    while i < len(text) and text[i] not in "\r\n":
-        ch = text[i]
-        if ch == quote:
-            return i + 1, "".join(out)
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] not in "\r\n":
-            escaped = text[i + 1]
-            if escaped not in _ESCAPABLE:
-                raise _Problem(
-                    f"unknown escape '\\{escaped}' in a string (write \\\\ for a backslash)",
-                    i,
-                    i + 2,
-                )
-            out.append(escaped)
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    raise _Problem("unterminated string", start, i)
-
-
-def _operator(op: str, pos: int, end: int) -> str:
-    if op in _OPERATORS:
-        return _OPERATORS[op]
-    fix = _OPERATOR_FIXES.get(op)
-    message = f"unknown operator '{op}'" + (f" — did you mean '{fix}'?" if fix else "")
-    raise _Problem(message, pos, end, suggestion=fix)
-
-
-def _classify(run: str, pos: int, end: int) -> str:
-    """The token type of a bare run of word characters."""
-    if run.upper() in _KEYWORDS:
-        return run.upper()
-    if _DATETIME_LIKE.fullmatch(run):
-        _read_datetime(run, pos, end)
-        return "DATETIME"
-    if _DATE_LIKE.fullmatch(run):
-        _read_date(run, pos, end)
-        return "DATE"
-    if _RELDATE.fullmatch(run):
-        return "RELDATE"
-    if _NUMBER.fullmatch(run):
-        return "NUMBER"
-    return "NAME" if _NAME.fullmatch(run) else "WORD"
-
-
-def _read_date(raw: str, pos: int, end: int) -> dt.date:
-    match = _DATE.fullmatch(raw)
-    try:
-        if match:
-            return dt.date(*(int(part) for part in match.groups()))
-    except ValueError:
-        pass
-    raise _Problem(f"not a date: '{raw}' (write dates as YYYY-MM-DD)", pos, end)
-
-
-def _read_datetime(raw: str, pos: int, end: int) -> dt.datetime:
-    match = _DATETIME.fullmatch(raw)
-    try:
-        if match:
-            year, month, day, hour, minute, second = map(int, match.groups(default="0"))
-            return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
-    except ValueError:
-        pass
-    message = f"not a date and time: '{raw}' (write YYYY-MM-DDTHH:MM, optionally :SS and Z)"
-    raise _Problem(message, pos, end)
-
-
-def _unexpected_character(text: str, i: int) -> _Problem:
-    ch = text[i]
-    if ch in _SYMBOL_FIXES:
-        end, fix = _run_end(text, i, frozenset(ch)), _SYMBOL_FIXES[ch]
-        return _Problem(f"unexpected '{text[i:end]}' — write {fix}", i, end, suggestion=fix)
-    shown = f"'{ch}'" if ch.isprintable() else repr(ch)
-    return _Problem(f"unexpected character {shown} — put values that hold it in quotes", i, i + 1)
 
 
 # -- building the tree -------------------------------------------------------------------------
@@ -272,9 +107,9 @@ def _value(token: Token) -> Value:
         parsed = (int(raw[:-1]), raw[-1])
         return Value(kind="reldate", raw=raw, parsed=parsed, pos=pos, end=end)
     if token.type == "DATE":
-        return Value(kind="date", raw=raw, parsed=_read_date(raw, pos, end), pos=pos, end=end)
+        return Value(kind="date", raw=raw, parsed=read_date(raw, pos, end), pos=pos, end=end)
     if token.type == "DATETIME":
-        parsed = _read_datetime(raw, pos, end)
+        parsed = read_datetime(raw, pos, end)
         return Value(kind="datetime", raw=raw, parsed=parsed, pos=pos, end=end)
     if raw.lower() in _BOOLS:
         return Value(kind="bool", raw=raw, parsed=_BOOLS[raw.lower()], pos=pos, end=end)
@@ -301,9 +136,9 @@ def _nested(node: Node, depth: int, opener: Token) -> _Built:
     return node, depth + 1
 
 
-def _too_deep(opener: Token) -> _Problem:
+def _too_deep(opener: Token) -> Problem:
     message = f"nested too deeply (at most {MAX_DEPTH} levels of parentheses and NOT)"
-    return _Problem(message, _start(opener), _end(opener))
+    return Problem(message, _start(opener), _end(opener))
 
 
 class _Build(Transformer[Token, Any]):
@@ -351,7 +186,7 @@ class _Build(Transformer[Token, Any]):
         if len(values) > MAX_IN_VALUES:
             extra = values[MAX_IN_VALUES]
             message = f"too many values in the IN list (at most {MAX_IN_VALUES})"
-            raise _Problem(message, extra.pos, extra.end)
+            raise Problem(message, extra.pos, extra.end)
         return values
 
     def value(self, children: list[Any]) -> Value:
@@ -361,7 +196,7 @@ class _Build(Transformer[Token, Any]):
 _PARSER = Lark(
     Path(__file__).with_name("query.lark").read_text(encoding="utf-8"),
     parser="lalr",
-    lexer="basic",  # never used: _scan feeds the tokens
+    lexer="basic",  # never used: scan feeds the tokens
     transformer=_Build(),
 )
 
@@ -371,7 +206,7 @@ _PARSER = Lark(
 _Reason = tuple[str, str | None, bool]  # message, suggestion, whether to offer quoting the value
 
 
-def _explain(text: str, fed: list[Token], token: Token | None, opened: list[Token]) -> _Problem:
+def _explain(text: str, fed: list[Token], token: Token | None, opened: list[Token]) -> Problem:
     """Why ``token`` (None: the end of the text) cannot follow ``fed``, in the user's words."""
     message, suggestion, hint = _reason(text, fed, token, opened)
     quoted = _quote_hint(text, fed, token) if hint else None
@@ -379,8 +214,8 @@ def _explain(text: str, fed: list[Token], token: Token | None, opened: list[Toke
         message += f" — to match a value with spaces, put it in quotes: {quoted}"
         suggestion = quoted
     if token is None:
-        return _Problem(message, len(text.rstrip()), None, suggestion)
-    return _Problem(message, _start(token), _end(token), suggestion)
+        return Problem(message, len(text.rstrip()), None, suggestion)
+    return Problem(message, _start(token), _end(token), suggestion)
 
 
 def _reason(text: str, fed: list[Token], token: Token | None, opened: list[Token]) -> _Reason:
@@ -425,11 +260,11 @@ def _reason_condition(text: str, last: Token | None, token: Token | None, after:
     if token.type == "RPAR":
         empty = last is not None and last.type == "LPAR"
         return ("empty parentheses" if empty else f"expected a condition{after}"), None, False
-    if token.type in _KEYWORDS or token.type == "COMMA":
+    if token.type in KEYWORDS or token.type == "COMMA":
         return f"unexpected {shown}", None, False
     if token.type == "OP":
         return f"expected a field name before {shown}", None, False
-    if token.type == "STRING" and _NAME.fullmatch(str(token.value)):
+    if token.type == "STRING" and NAME_PATTERN.fullmatch(str(token.value)):
         message = f"expected a field name, got {shown} — write field names without quotes"
         return message, str(token.value), False
     return f"expected a field name, got {shown}", None, False
@@ -446,7 +281,7 @@ def _reason_value(text: str, last: Token | None, token: Token | None, after: str
     if token is None:
         return message, None, False
     message += f", got {_show(text, token)}"
-    if token.type in _KEYWORDS:
+    if token.type in KEYWORDS:
         quoted = f'"{token.value}"'
         return f"{message} — to use it as a value, put it in quotes: {quoted}", quoted, False
     return message, None, False
@@ -471,11 +306,11 @@ def _quote_hint(text: str, fed: list[Token], token: Token | None) -> str | None:
     if token is not None and token.type in _BARE_VALUES:
         words, last = words + 1, token
         try:
-            for following in _scan(text, _end(token)):
+            for following in scan(text, _end(token)):
                 if following.type not in _BARE_VALUES:
                     break
                 words, last = words + 1, following
-        except _Problem:
+        except Problem:
             pass
     span = text[_start(fed[first]) : _end(last)]
     if words < 2 or "\n" in span or "\r" in span:

@@ -163,22 +163,22 @@ class SegmentService:
 
     # -- reading --------------------------------------------------------------------------------
     def count(self, actor: Actor, query: str, *, at: dt.datetime | None = None) -> Count:
-        prepared = self.prepare(actor, query, at=at)
-        if prepared.decided:
-            total = sum(1 for _ in self.ids(actor, query, at=prepared.at))
-        else:
-            with self.store.read() as session:
-                total = int(
-                    session.scalar(
-                        select(func.count()).select_from(Facts).where(self.where(actor, prepared))
-                    )
-                    or 0
-                )
-        return Count(total, prepared.text, prepared.bound.warnings)
+        return self._count(actor, self.prepare(actor, query, at=at))
 
     def ids(self, actor: Actor, query: str, *, at: dt.datetime | None = None) -> Iterator[str]:
         """The ids of the matching contacts, in id order, read a chunk at a time."""
-        prepared = self.prepare(actor, query, at=at)
+        yield from self._ids(actor, self.prepare(actor, query, at=at))  # prepared on first next()
+
+    def _count(self, actor: Actor, prepared: Prepared) -> Count:
+        if prepared.decided:
+            total = sum(1 for _ in self._ids(actor, prepared))
+        else:
+            counting = select(func.count()).select_from(Facts).where(self.where(actor, prepared))
+            with self.store.read() as session:
+                total = int(session.scalar(counting) or 0)
+        return Count(total, prepared.text, prepared.bound.warnings)
+
+    def _ids(self, actor: Actor, prepared: Prepared) -> Iterator[str]:
         where = self.where(actor, prepared)
         after = ""
         while True:
@@ -221,7 +221,7 @@ class SegmentService:
             keep=selection.keep,
             audit_as="segment.page",
         )
-        count = None if cursor else self.count(actor, query, at=prepared.at)
+        count = None if cursor else self._count(actor, prepared)
         return page, count
 
     def matches(
@@ -297,7 +297,7 @@ class SegmentService:
             session.add(target)
             session.flush()
             if prepared.decided:
-                ids = list(self.ids(actor, query, at=prepared.at))
+                ids = list(self._ids(actor, prepared))
                 for start in range(0, len(ids), CHUNK):
                     session.execute(
                         insert(ListMember),
