@@ -9,28 +9,39 @@ internal list; 10% on the national registry (with its import dates); 5% with 1-4
 sends in the last 48 hours; 20% with a stored address. Then, each timed on its own:
 
 1. ``PolicyService.decide_audience`` for sms/marketing at one instant over every contact
-   (the bulk path: SQL-reduced facts, shared decisions), decisions/s;
+   (the bulk path: one scan of the trigger-kept ``policy_facts``, shared decisions),
+   decisions/s, alternated in the same run with the path that joins the source tables
+   (``policy.joined``, the path before migration 0008) for a ratio, and checked equal to it;
 2. ``decide`` (pure) once per contact on facts built from the same distribution, decisions/s;
 3. ``decide_many`` on the same facts: the bulk path's decision stage once facts are loaded;
 4. ``PolicyService.check`` (loads one number's facts from the store, then decides) on a sample.
 
 Prints the figures; they go to docs/benchmarks.md by hand with the machine.
+
+    python bench/policy_bench.py --import-cost 100000
+
+instead times ``phonelist import`` of bench/import_bench.py's messy CSV of that many rows into
+fresh stores with and without the ``policy_facts`` triggers (dropped after ``init``),
+alternated, twice each: what keeping the table costs the import path.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import os
 import platform
 import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert
 
@@ -39,7 +50,8 @@ from phonelist.bootstrap import initialize
 from phonelist.ids import new_id
 from phonelist.numbers import analyze
 from phonelist.policy.engine import decide, decide_many
-from phonelist.policy.facts import Consent, Facts, Send
+from phonelist.policy.facts import Consent, Decision, Facts, Send
+from phonelist.policy.joined import decide_audience_joined
 from phonelist.store.consent_models import ConsentState, Message, RegistryImport, RegistryNumber
 from phonelist.store.models import Contact, PhoneNumber, Suppression
 
@@ -277,13 +289,64 @@ def pure_facts(count: int, seed: int) -> list[tuple[Facts, tuple[Send, ...]]]:
     return items
 
 
+def import_cost(rows: int) -> None:
+    import sqlite3
+    import subprocess
+
+    from bench.import_bench import generate
+
+    work = Path(tempfile.gettempdir()) / "pl-bench"
+    work.mkdir(parents=True, exist_ok=True)
+    source = work / f"messy-{rows}.csv"
+    if not source.exists():
+        generate(source, rows)
+    for round_ in range(2):
+        for triggers in (True, False):
+            data = Path(tempfile.mkdtemp(dir=work, prefix="policy-import-"))
+            env = {**os.environ, "PHONELIST_DATA_DIR": str(data), "PHONELIST_DEFAULT_REGION": "US"}
+            subprocess.run(
+                [sys.executable, "-m", "phonelist", "init", "--password-stdin"],
+                input="bench password 123",
+                text=True,
+                check=True,
+                env=env,
+                capture_output=True,
+            )
+            if not triggers:
+                with sqlite3.connect(data / "phonelist.db") as db:
+                    names = db.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                        "AND name LIKE 'pl_policy_%'"
+                    ).fetchall()
+                    for (name,) in names:
+                        db.execute(f'DROP TRIGGER "{name}"')
+            command = [sys.executable, "-m", "phonelist", "import", str(source), "--json"]
+            started = time.perf_counter()
+            child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+            _, status, usage = os.wait4(child.pid, 0)
+            seconds = time.perf_counter() - started
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise SystemExit("the import failed")
+            cpu = usage.ru_utime + usage.ru_stime  # the child's own: the machine is shared
+            label = "with policy_facts" if triggers else "without (triggers dropped)"
+            print(
+                f"round {round_ + 1}, import {label}: {rows:,} rows in {seconds:.2f} s "
+                f"= {rows / seconds:,.0f} rows/s (CPU {cpu:.2f} s = {rows / cpu:,.0f} rows/s)"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--pure", type=int, default=200_000, help="decide() calls to time")
     parser.add_argument("--checks", type=int, default=2_000, help="check() calls to time")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=2, help="bulk runs of each path")
+    parser.add_argument("--import-cost", type=int, default=0, metavar="ROWS")
     args = parser.parse_args()
+    if args.import_cost:
+        import_cost(args.import_cost)
+        return
     print(
         f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
@@ -292,18 +355,34 @@ def main() -> None:
     if not (data_dir / "phonelist.db").exists():
         print(f"building a store of {args.contacts:,} contacts in {data_dir}")
         build(data_dir, args.contacts, args.seed)
+    started = time.perf_counter()
     with Phonelist.open(load_settings(data_dir=data_dir)) as core:
+        print(f"opened (pending migrations applied) in {time.perf_counter() - started:.1f} s")
         actor = core.cli_actor()
-        started = time.perf_counter()
-        allowed = total = 0
-        for _, decision in core.policy.decide_audience(actor, "sms", "marketing", AT):
-            total += 1
-            allowed += decision.allowed
-        took = time.perf_counter() - started
-        print(
-            f"bulk: {total:,} decisions in {took:.2f} s = {total / took:,.0f} decisions/s "
-            f"({allowed:,} allowed)"
-        )
+        paths: dict[str, Callable[[], Iterator[tuple[str, Decision]]]] = {
+            "facts table": lambda: core.policy.decide_audience(actor, "sms", "marketing", AT),
+            "joined (before)": lambda: decide_audience_joined(
+                core.policy, actor, "sms", "marketing", AT
+            ),
+        }
+        for _ in range(args.rounds):
+            for name, run in paths.items():
+                started, cpu = time.perf_counter(), time.process_time()
+                allowed = total = 0
+                for _, decision in run():
+                    total += 1
+                    allowed += decision.allowed
+                took, cpu = time.perf_counter() - started, time.process_time() - cpu
+                # CPU time too: on a shared machine the wall time counts other work.
+                print(
+                    f"bulk, {name}: {total:,} decisions in {took:.2f} s = "
+                    f"{total / took:,.0f} decisions/s (CPU {cpu:.2f} s = {total / cpu:,.0f}/s; "
+                    f"{allowed:,} allowed)"
+                )
+        # Untimed, in step: holding a million answers would slow the timed loops (the GC).
+        first, second = (run() for run in paths.values())
+        same = all(a == b for a, b in itertools.zip_longest(first, second))
+        print(f"the two paths agree on every contact: {same}")
 
         items = pure_facts(args.pure, args.seed)
         started = time.perf_counter()

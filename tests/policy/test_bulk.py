@@ -1,5 +1,8 @@
 """The bulk path (SQL-reduced facts, shared decisions) gives the answers of the per-number check.
 
+It reads ``policy_facts`` (kept by triggers, migration 0008); a fixed varied store also holds it
+equal to the path that joins the source tables (``policy.joined``).
+
 Hypothesis builds small worlds of contacts with every kind of fact the engine reads (consent of
 each method and state, suppressions, registry entries and dates, reassigned-number results,
 business relationships, addresses and zones, recent sends) and compares the two paths at random
@@ -25,6 +28,7 @@ from phonelist.consent.commands import Grant, Revoke
 from phonelist.consent.messages import store_message
 from phonelist.contacts import ContactIn, CreateContact
 from phonelist.contacts.schemas import validate_input
+from phonelist.policy.joined import decide_audience_joined
 from phonelist.security.permissions import Actor
 from phonelist.store.models import Contact, LineLookup
 
@@ -240,3 +244,81 @@ def test_every_chunk_reads_committed_opt_outs(core: Phonelist, actor: Actor) -> 
     assert not decided[ids[order[-1]]].allowed
     assert "consent_revoked" in {r.code for r in decided[ids[order[-1]]].blocking}
     assert not core.policy.check(actor, last, "sms", "marketing", at).decision.allowed
+
+
+def test_facts_table_joined_path_and_check_agree(world: World) -> None:
+    """A fixed, varied store: the bulk path on ``policy_facts``, the path that joins the source
+    tables (policy.joined, the one before migration 0008) and ``check`` agree on every contact,
+    channel and purpose, in small chunks."""
+    core, actor = world["core"], world["actor"]
+    kinds = ["none", "written", "verbal", "revoked", "implied", "soft", "expired_implied"]
+    numbers = {}
+    for n, consent in enumerate(kinds * 3):
+        spec = {
+            "area": AREAS[n % len(AREAS)],
+            "address": [None, ("US", "FL"), ("US", "Texas"), ("US", "MD")][n % 4],
+            "zone": [None, "America/Chicago", None][n % 3],
+            "consent": consent,
+            "suppressed": [None, "internal_dnc", None, "reassigned", None][n % 5],
+            "registered": n % 3 == 0,
+            "ebr_days": [None, 10, 600][n % 3],
+            "reassigned_days": [None, 5, 400, None][n % 4],
+            "sends": [[], [30, 90, 600], [5]][n % 3],
+        }
+        contact_id, number = build(core, actor, world, spec)
+        numbers[contact_id] = number
+    for channel, purpose in itertools.product(
+        ["sms", "voice"], ["marketing", "informational", "emergency"]
+    ):
+        for minutes in (0, 9 * 60):
+            at = BASE + dt.timedelta(minutes=minutes)
+            bulk = list(core.policy.decide_audience(actor, channel, purpose, at, chunk_size=4))
+            joined = list(decide_audience_joined(core.policy, actor, channel, purpose, at))
+            assert [c for c, _ in bulk] == sorted(numbers)
+            assert bulk == joined, (channel, purpose, at)
+            for contact_id, decision in bulk:
+                one = core.policy.check(actor, numbers[contact_id], channel, purpose, at)
+                assert decision == one.decision, (contact_id, channel, purpose, at)
+
+
+def test_a_registry_import_between_chunks_is_read(
+    core: Phonelist, actor: Actor, tmp_path: Path
+) -> None:
+    """Fresh registry data imported while an audience is decided counts from the next chunk:
+    equal rows in later chunks do not reuse an answer given on the older data."""
+    ids = []
+    for n in range(4):
+        number = f"+1305555{7100 + n:04d}"
+        out = core.contacts.apply(
+            actor, CreateContact(validate_input(ContactIn, {"phones": [{"number": number}]}))
+        )
+        assert out is not None
+        ids.append((out.id, number))
+    ids.sort()
+    registry = tmp_path / "dnc.txt"
+    registry.write_text("3055550000\n", encoding="utf-8")  # a number of no contact
+    old = (BASE - dt.timedelta(days=60)).date()
+    core.registries.import_file(actor, registry, registry_date=old, kind="additions")
+    before = core.policy.check(actor, ids[0][1], "sms", "marketing", BASE).decision
+    assert "registry_stale" in {r.code for r in before.blocking}
+
+    def fresh_import() -> None:
+        day = (BASE - dt.timedelta(days=1)).date()
+        core.registries.import_file(actor, registry, registry_date=day, kind="additions")
+
+    calls: list[int] = []
+
+    def between() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            fresh_import()
+
+    decided = dict(
+        core.policy.decide_audience(
+            actor, "sms", "marketing", BASE, chunk_size=2, between_chunks=between
+        )
+    )
+    assert decided[ids[0][0]] == before
+    after = core.policy.check(actor, ids[-1][1], "sms", "marketing", BASE).decision
+    assert "registry_stale" not in {r.code for r in after.reasons}
+    assert decided[ids[-1][0]] == after

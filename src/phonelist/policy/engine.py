@@ -2,38 +2,49 @@
 purpose, at this instant?" with every reason, the rule-set version and when it is next allowed.
 
 A pure function of its inputs (time is passed in). It works in two steps so that the bulk path
-can share work: :func:`profile_of` reduces a number's facts and history to the few values the
-rules read (a :class:`Profile`, hashable, shared by many contacts), and :func:`decide_profile`
-turns a profile into a :class:`Decision`. ``decide`` is the two composed; ``decide_many``
-memoises the second step.
+can share work: :func:`profile_of` (:mod:`phonelist.policy.profile`) reduces a number's facts
+and history to the few values the rules read (a :class:`Profile`, hashable, shared by many
+contacts), and :func:`decide_profile` turns a profile into a :class:`Decision`. ``decide`` is
+the two composed; ``decide_many`` memoises the second step (:class:`DecisionMemo`, which also
+shares it between profiles that differ only where the answer cannot).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from functools import lru_cache
-from typing import TypeVar
 
 from phonelist.policy.calendar import HolidayRule, holidays
 from phonelist.policy.facts import (
-    CASL_IMPLIED,
     CHANNELS,
     PURPOSES,
-    SOFT_OPT_IN,
-    Consent,
     Decision,
     Facts,
     Reason,
     Send,
 )
-from phonelist.policy.hours import local_instant, zone, zones_known
+from phonelist.policy.hours import local_instant, zone
+from phonelist.policy.profile import (
+    EMERGENCY,
+    INFORMATIONAL,
+    MARKETING,
+    Profile,
+    in_force,
+    profile_of,
+)
 from phonelist.policy.rules import Cap, HolidayBan, HoursRule, RuleSet, default_rules
 
-__all__ = ["Profile", "decide", "decide_many", "decide_profile", "profile_of"]
+__all__ = [
+    "DecisionMemo",
+    "Profile",
+    "decide",
+    "decide_many",
+    "decide_profile",
+    "profile_of",
+]
 
-MARKETING, INFORMATIONAL, EMERGENCY = "marketing", "informational", "emergency"
 SEARCH_DAYS = 15  # how far ahead next_allowed_at looks for an open window
 
 # Which purposes each suppression kind blocks. Unknown kinds block everything (default deny).
@@ -64,27 +75,6 @@ CONSENT_MESSAGES: dict[str, tuple[str, str, bool]] = {
     "ok_implied": ("C8", "implied consent (CASL) still running", False),
     "ok_legal_person": ("D5", "a legal person may be messaged until it refuses", False),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """The part of a number's facts and history that the rules read; shared between contacts."""
-
-    region: str | None
-    state: str | None
-    area_code: str | None
-    zones: tuple[str, ...]
-    zone_source: str
-    consent: str
-    suppressions: frozenset[str]
-    registered: str  # "" | "registered" | "exempt_consent" | "exempt_ebr"
-    registry_age: int | None  # days since the newest registry data for the area code
-    national_optout: bool
-    emergency_override: bool
-    capped: tuple[tuple[dt.datetime, ...], ...]  # per applicable cap: the sends it counts
-    # When a fact that lets this send through now stops doing so (consent expiry, registry data
-    # turning stale, a business relationship ending): next_allowed_at is never at or after it.
-    valid_until: dt.datetime | None = None
 
 
 def decide(
@@ -123,15 +113,64 @@ def decide_many(
     """
     rules = rules or default_rules()
     _check_args(channel, purpose, at)
-    memo: dict[Profile, Decision] = {}
+    memo = DecisionMemo(channel, purpose, at, rules)
     for facts, history in items:
-        profile = profile_of(
-            facts, channel, purpose, at, history, rules, sender=sender, subject=subject
+        yield memo.decide(
+            profile_of(facts, channel, purpose, at, history, rules, sender=sender, subject=subject)
         )
-        decision = memo.get(profile)
+
+
+class DecisionMemo:
+    """``decide_profile`` at one instant, evaluated once per class of profiles that get one
+    answer, so equal to ``decide_profile`` for every profile:
+
+    - ``valid_until`` only ever removes a ``next_allowed_at`` at or after it (from a blocked
+      decision that time can lift), so it is applied to the shared answer afterwards;
+    - of the sends a cap counts, only how many there are and, when they reach the cap, the one
+      whose end of window lifts it (``_next_allowed``) are read: the rest are made equal.
+    """
+
+    def __init__(self, channel: str, purpose: str, at: dt.datetime, rules: RuleSet) -> None:
+        self.channel, self.purpose, self.at, self.rules = channel, purpose, at, rules
+        self._seen: dict[Profile, Decision] = {}
+        self._memo: dict[Profile, Decision] = {}  # by the class of profiles with one answer
+
+    def decide(self, profile: Profile) -> Decision:
+        decision = self._seen.get(profile)
         if decision is None:
-            decision = memo[profile] = decide_profile(profile, channel, purpose, at, rules)
-        yield decision
+            decision = self._seen[profile] = self._decide(profile)
+        return decision
+
+    def _decide(self, profile: Profile) -> Decision:
+        shared = profile
+        if profile.capped or profile.valid_until is not None:
+            caps = in_force(self.rules, profile.region, profile.state, self.channel, self.purpose)
+            pairs = zip(caps[2], profile.capped, strict=False)
+            capped = tuple(_cap_class(cap, sent) for cap, sent in pairs)
+            shared = replace(profile, valid_until=None, capped=capped)
+        decision = self._memo.get(shared)
+        if decision is None:
+            decision = decide_profile(shared, self.channel, self.purpose, self.at, self.rules)
+            self._memo[shared] = decision
+        until = profile.valid_until
+        if (
+            until is not None
+            and not decision.allowed
+            and decision.next_allowed_at is not None
+            and decision.next_allowed_at >= until
+        ):
+            return replace(decision, next_allowed_at=None)
+        return decision
+
+
+def _cap_class(cap: Cap, sent: tuple[dt.datetime, ...]) -> tuple[dt.datetime, ...]:
+    """Sends that ``cap`` treats like ``sent`` (all inside its window, as ``_counted`` keeps):
+    under the cap, none; at or over it, as many copies of the one whose end lifts it."""
+    if cap.max < 1:
+        return sent
+    if len(sent) < cap.max:
+        return ()
+    return (sent[len(sent) - cap.max],) * len(sent)
 
 
 def _check_args(channel: str, purpose: str, at: dt.datetime) -> None:
@@ -141,225 +180,6 @@ def _check_args(channel: str, purpose: str, at: dt.datetime) -> None:
         raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, not {purpose!r}")
     if at.tzinfo is None:
         raise ValueError("the instant of a decision must be timezone-aware")
-
-
-# -- step 1: facts to profile -------------------------------------------------------------------
-
-
-def profile_of(
-    facts: Facts,
-    channel: str,
-    purpose: str,
-    at: dt.datetime,
-    history: Sequence[Send],
-    rules: RuleSet,
-    *,
-    sender: str | None = None,
-    subject: str | None = None,
-) -> Profile:
-    region = facts.region
-    us = rules.registry is not None and region in rules.registry.regions
-    area_code = facts.area_code if us else None
-    state = facts.state or (rules.area_codes.get(area_code) if area_code else None)
-    if facts.contact_time_zone and zone(facts.contact_time_zone) is not None:
-        zones: tuple[str, ...] = (facts.contact_time_zone,)
-        source = "contact"
-    else:
-        split = rules.split_area_codes.get(area_code) if area_code else None
-        zones = _zones(facts.number_time_zones, split)
-        source = "number" if zones else "none"
-    consent, until = _consent_code(facts, channel, purpose, at, rules, sender)
-    registered, registry_age = "", None
-    registry = rules.registry
-    if us and purpose == MARKETING and registry is not None:
-        if facts.dnc_registered:
-            registered, ebr_until = _registry_exemption(facts, consent, at, rules)
-            until = _earliest(until, ebr_until)
-        if facts.registry_date is not None:
-            # Days counted in UTC, so one instant gets one answer whatever zone ``at`` is in.
-            registry_age = (at.astimezone(dt.UTC).date() - facts.registry_date).days
-            if registry.stale_blocks_consented or consent != "ok_written":
-                stale_day = facts.registry_date + dt.timedelta(days=registry.max_age_days + 1)
-                until = _earliest(until, dt.datetime.combine(stale_day, dt.time(), dt.UTC))
-    optout = rules.national_optout
-    national = bool(
-        optout
-        and region in optout.regions
-        and purpose == MARKETING
-        and facts.national_optout_listed
-    )
-    capped: tuple[tuple[dt.datetime, ...], ...] = ()
-    if history:
-        caps = _in_force(rules, region, state, channel, purpose)[2]
-        if caps:
-            capped = tuple(_counted(cap, history, channel, at, sender, subject) for cap in caps)
-    return Profile(
-        region=region,
-        state=state,
-        area_code=area_code,
-        zones=zones,
-        zone_source=source,
-        consent=consent,
-        suppressions=facts.suppressions,
-        registered=registered,
-        registry_age=registry_age,
-        national_optout=national,
-        emergency_override=facts.emergency_override and purpose == EMERGENCY,
-        capped=capped,
-        valid_until=until,
-    )
-
-
-@lru_cache(maxsize=4096)
-def _zones(number_zones: tuple[str, ...], split: tuple[str, ...] | None) -> tuple[str, ...]:
-    """The zones H1 uses: the number's known ones, and all zones of a split area code."""
-    known = zones_known(number_zones)
-    return tuple(sorted({*known, *split})) if split else known
-
-
-def _earliest(first: dt.datetime | None, second: dt.datetime | None) -> dt.datetime | None:
-    if first is None or second is None:
-        return first or second
-    return min(first, second)
-
-
-def _consent_code(
-    facts: Facts, channel: str, purpose: str, at: dt.datetime, rules: RuleSet, sender: str | None
-) -> tuple[str, dt.datetime | None]:
-    """The consent finding, and when a consent that holds now expires (None: it does not)."""
-    if purpose == EMERGENCY:
-        return "exempt", None
-    found: Consent | None = None
-    for consent in facts.consents:
-        if consent.channel == channel and consent.purpose == purpose:
-            found = consent
-            break
-    if found is None:
-        optout = rules.national_optout
-        if (
-            purpose == MARKETING
-            and facts.legal_person
-            and optout is not None
-            and optout.legal_persons_without_consent
-            and facts.region in optout.regions
-        ):
-            return "ok_legal_person", None
-        return "unknown", None
-    if found.status == "revoked":
-        return "revoked", None
-    if found.status != "granted":
-        return "pending", None
-    if found.sender is not None and sender is not None and found.sender != sender:
-        return "wrong_sender", None
-    if facts.disconnected_on is not None and found.since.date() <= facts.disconnected_on:
-        return "void_reassigned", None
-    regional = rules.consent_for(facts.region)
-    expires = found.expires_at
-    if found.method in CASL_IMPLIED:
-        # C8: implied consent lasts a fixed time after the purchase or inquiry, recorded expiry
-        # or not (the pack's period, counted from the record's ``since``).
-        days = (
-            regional.implied_purchase_days
-            if found.method == "casl_implied_purchase"
-            else regional.implied_inquiry_days
-        )
-        if regional.implied:
-            expires = _earliest(expires, found.since + dt.timedelta(days=days))
-    if expires is not None and at >= expires:
-        return "expired", None
-    if found.method == SOFT_OPT_IN:
-        valid = (
-            regional.soft_opt_in
-            and purpose == MARKETING
-            and channel == "sms"
-            and regional.soft_opt_in_evidence <= found.evidence
-        )
-        return ("ok_soft_opt_in", expires) if valid else ("soft_opt_in_invalid", None)
-    if found.method in CASL_IMPLIED:
-        return ("ok_implied", expires) if regional.implied else ("implied_invalid", None)
-    if purpose == MARKETING and regional.marketing_requires_written and not found.written:
-        return "not_written", None
-    return ("ok_written" if found.written else "ok_express"), expires
-
-
-def _registry_exemption(
-    facts: Facts, consent: str, at: dt.datetime, rules: RuleSet
-) -> tuple[str, dt.datetime | None]:
-    """D2: a registered number may get marketing only with written consent or an EBR.
-
-    Also says when an EBR exemption ends (just after the later of its two periods).
-    """
-    registry = rules.registry
-    assert registry is not None
-    if consent == "ok_written":
-        return "exempt_consent", None
-    if "internal_dnc" not in facts.suppressions:  # a do-not-call request ends the EBR
-        ends = [
-            when + dt.timedelta(days=days)
-            for when, days in (
-                (facts.last_purchase_at, registry.ebr_purchase_days),
-                (facts.last_inquiry_at, registry.ebr_inquiry_days),
-            )
-            if when is not None and at <= when + dt.timedelta(days=days)
-        ]
-        if ends:
-            return "exempt_ebr", max(ends) + dt.timedelta(microseconds=1)
-    return "registered", None
-
-
-R = TypeVar("R", HoursRule, HolidayBan, Cap)
-
-
-@lru_cache(maxsize=16384)
-def _in_force(
-    rules: RuleSet, region: str | None, state: str | None, channel: str, purpose: str
-) -> tuple[tuple[HoursRule, ...], tuple[HolidayBan, ...], tuple[Cap, ...]]:
-    """The hours, holiday bans and caps that apply to a number: few combinations, so cached."""
-    return (
-        _applicable(rules.hours, region, state, channel, purpose),
-        _applicable(rules.holiday_bans, region, state, channel, purpose),
-        _applicable(rules.caps, region, state, channel, purpose),
-    )
-
-
-def _applicable(
-    items: Sequence[R], region: str | None, state: str | None, channel: str, purpose: str
-) -> tuple[R, ...]:
-    return tuple(
-        item
-        for item in items
-        if purpose in item.purposes
-        and channel in item.channels
-        and (not item.regions or region in item.regions)
-        and (not item.states or state in item.states)
-    )
-
-
-def _counted(
-    cap: Cap,
-    history: Sequence[Send],
-    channel: str,
-    at: dt.datetime,
-    sender: str | None,
-    subject: str | None,
-) -> tuple[dt.datetime, ...]:
-    since = at - cap.window
-    return tuple(
-        sorted(
-            send.at
-            for send in history
-            if since < send.at <= at
-            and send.purpose in cap.purposes
-            and (cap.count_channels == "all" or send.channel == channel)
-            and (cap.count_senders == "all" or send.sender == sender)
-            and (
-                not cap.same_subject
-                or subject is None
-                or send.subject is None
-                or send.subject == subject
-            )
-        )
-    )
 
 
 # -- step 2: profile to decision ----------------------------------------------------------------
@@ -397,7 +217,7 @@ def decide_profile(
     if profile.national_optout:
         reasons.append(Reason("D5", "national_optout", "on the national opt-out list"))
         final = True
-    hours, bans, caps = _in_force(rules, profile.region, profile.state, channel, purpose)
+    hours, bans, caps = in_force(rules, profile.region, profile.state, channel, purpose)
     if (hours or bans) and not profile.zones:
         reasons.append(Reason("H1", "no_time_zone", "the recipient's time zone is not known"))
         final = True
