@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from phonelist.backup.format import create_backup_key
 from phonelist.clock import utcnow
 from phonelist.config import Settings
 from phonelist.core import DEFAULT_WORKSPACE, Phonelist
 from phonelist.errors import ConfigError
-from phonelist.security.crypto import KEYRING_FILE, Keyring, load_or_create_session_secret
+from phonelist.security.keystore import create_keyring, key_provider, session_secret
 from phonelist.security.passwords import generate_password
 from phonelist.security.permissions import Role
 from phonelist.store import Store, build_engine
@@ -30,6 +31,7 @@ class InitResult:
     created_keys: bool
     created_owner: str | None
     generated_password: str | None  # shown once, never stored in clear
+    created_backup_key: bool = False
 
 
 def initialize(
@@ -41,12 +43,15 @@ def initialize(
     """Idempotent: creates only what is missing. Returns what it did."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     keys_dir = settings.resolved_keys_dir
-    created_keys = not (keys_dir / KEYRING_FILE).exists()
+    keys = key_provider(settings)  # a key file, PHONELIST_KEYRING or a key manager
+    created_keys = not keys.exists()
     if created_keys:
         _refuse_if_database_has_data(settings)
-        Keyring.generate().save(keys_dir)
-    load_or_create_session_secret(keys_dir)
-    os.chmod(keys_dir, 0o700)
+        create_keyring(keys)
+    session_secret(settings)
+    created_backup_key = settings.backup_key is None and create_backup_key(keys_dir)
+    if keys_dir.exists():
+        os.chmod(keys_dir, 0o700)
 
     with Phonelist.open(settings) as core:
         with core.store.write() as session:
@@ -75,6 +80,7 @@ def initialize(
         created_keys=created_keys,
         created_owner=created_owner,
         generated_password=generated,
+        created_backup_key=created_backup_key,
     )
 
 
@@ -97,7 +103,7 @@ def _refuse_if_database_has_data(settings: Settings) -> None:
 
 
 def is_initialized(settings: Settings) -> bool:
-    return (settings.resolved_keys_dir / KEYRING_FILE).exists()
+    return key_provider(settings).exists()
 
 
 def _redacted(url: str) -> str:

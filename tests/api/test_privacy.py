@@ -78,3 +78,42 @@ def test_a_number_given_as_contact_is_not_echoed(client: TestClient, core: Phone
     person(core, core.cli_actor())
     answer = client.get(URL, params={"contact": FIRST})
     assert answer.status_code == 404 and FIRST not in answer.text
+
+
+ERASE = "/api/v1/privacy/erase"
+
+
+def test_erase_by_number_then_nothing_but_the_suppression(
+    client: TestClient, core: Phonelist
+) -> None:
+    contact_id = person(core, core.cli_actor())
+    answer = client.post(ERASE, json={"number": FIRST})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["subject_type"], body["subject_id"], body["contacts"]) == (
+        "contact",
+        contact_id,
+        1,
+    )
+    assert FIRST not in answer.text
+    assert client.get(f"/api/v1/contacts/{contact_id}").status_code == 404
+    export = client.get(URL, params={"number": FIRST}).json()
+    assert export["contacts"] == [] and export["numbers"][0]["suppressions"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"number": "+12025550100"}, 404),
+        ({}, 422),
+        ({"number": FIRST, "contact": "01J00000000000000000000000"}, 422),
+        ({"number": FIRST, "reason": "because"}, 422),
+        ({"number": FIRST, "extra": 1}, 422),
+    ],
+)
+def test_erase_refuses_bad_requests(
+    client: TestClient, core: Phonelist, body: dict[str, object], status: int
+) -> None:
+    person(core, core.cli_actor())
+    assert client.post(ERASE, json=body).status_code == status
+    assert client.get(URL, params={"number": FIRST}).json()["contacts"]  # nothing erased

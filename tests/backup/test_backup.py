@@ -35,7 +35,10 @@ def test_round_trip_gives_identical_contents(
     assert made.manifest is not None and made.manifest["counts"]["contacts"] == len(PEOPLE)
 
     restore_backup(
-        made.path, empty_settings.resolved_database_url, empty_settings.resolved_keys_dir
+        made.path,
+        empty_settings.resolved_database_url,
+        empty_settings.resolved_keys_dir,
+        actor=actor,
     )
     with Phonelist.open(empty_settings) as restored:
         assert table_rows(restored) == before  # contact_facts too: rebuilt by the triggers
@@ -98,7 +101,9 @@ def test_restore_refuses_a_store_with_rows(actor: Actor, world: Phonelist) -> No
     before = table_rows(world)
     settings = world.settings
     with pytest.raises(BackupError, match="not empty"):
-        restore_backup(path, settings.resolved_database_url, settings.resolved_keys_dir)
+        restore_backup(
+            path, settings.resolved_database_url, settings.resolved_keys_dir, actor=actor
+        )
     assert table_rows(world) == before
 
 
@@ -110,7 +115,12 @@ def test_a_damaged_backup_restores_nothing(
     data[-30] ^= 0x80
     path.write_bytes(bytes(data))
     with pytest.raises(BackupError):
-        restore_backup(path, empty_settings.resolved_database_url, empty_settings.resolved_keys_dir)
+        restore_backup(
+            path,
+            empty_settings.resolved_database_url,
+            empty_settings.resolved_keys_dir,
+            actor=actor,
+        )
     with Phonelist.open(empty_settings) as restored:
         assert all(not rows for rows in table_rows(restored).values())
 
@@ -176,7 +186,7 @@ def test_a_sqlite_backup_restores_into_postgresql(
         settings = load_settings(
             data_dir=tmp_path / "pg", database_url=url, keys_dir=world.settings.resolved_keys_dir
         )
-        restore_backup(made.path, url, settings.resolved_keys_dir)
+        restore_backup(made.path, url, settings.resolved_keys_dir, actor=actor)
         with Phonelist.open(settings) as restored:
             assert table_rows(restored) == before
     finally:
@@ -189,7 +199,12 @@ def test_restore_needs_the_data_keys_of_the_backup(
     path = world.backups.create(actor, now=NOW).path
     Keyring.generate().save(empty_settings.resolved_keys_dir)  # a keyring with other keys
     with pytest.raises(BackupError, match="lacks keys this backup"):
-        restore_backup(path, empty_settings.resolved_database_url, empty_settings.resolved_keys_dir)
+        restore_backup(
+            path,
+            empty_settings.resolved_database_url,
+            empty_settings.resolved_keys_dir,
+            actor=actor,
+        )
 
 
 def test_a_failing_scheduled_backup_is_logged_not_raised(

@@ -6,7 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from phonelist import load_settings
+from phonelist import Phonelist, load_settings
+from phonelist.audit.service import AuditFilter
 from tests.cli.helpers import Cli, one_line_error
 
 
@@ -34,6 +35,9 @@ def test_create_verify_list_and_restore(cli: Cli, tmp_path: Path) -> None:
     restored = other.json("backup", "restore", str(path), "--yes")
     assert restored["counts"] == made["counts"]
     assert other.count_contacts() == 1
+    with Phonelist.open(other.settings) as core:  # the restore is in the restored audit log
+        events = core.audit.events(core.cli_actor(), AuditFilter(action="backup.restore")).items
+        assert [e.subject_id for e in events] == [made["backup_id"]]
     again = other("backup", "restore", str(path), "--yes")
     assert again.exit_code == 12 and "not empty" in one_line_error(again)
 

@@ -68,3 +68,20 @@ def test_unknown_number_bad_format_and_nothing_written(
     bad = cli("privacy", "export", "+12025550100", "--format", "pdf")
     assert bad.exit_code == 2 and "json or html" in one_line_error(bad)
     assert not list(tmp_path.glob("phonelist-privacy-*"))
+
+
+def test_erase_needs_yes_then_erases_and_reports(cli: Cli, contact_id: str) -> None:
+    unconfirmed = cli("privacy", "erase", FIRST)
+    assert unconfirmed.exit_code == 2 and "--yes" in one_line_error(unconfirmed)
+    bad = cli("privacy", "erase", FIRST, "--yes", "--reason", "whim")
+    assert bad.exit_code == 2 and "request" in one_line_error(bad)
+    with Phonelist.open(cli.settings) as core:
+        assert core.contacts.get(core.cli_actor(), contact_id).id == contact_id  # still there
+
+    report = cli.json("privacy", "erase", FIRST, "--yes", "--request", "R1")
+    assert report["subject_id"] == contact_id and report["contacts"] == 1
+    assert report["request_id"] == "R1" and FIRST not in json.dumps(report)
+    again = cli("privacy", "erase", contact_id, "--yes")
+    assert again.exit_code == 3  # the contact id names nothing any more
+    by_number = cli("privacy", "erase", FIRST, "-y")
+    assert by_number.exit_code == 0 and "stay suppressed" in by_number.stdout

@@ -37,6 +37,7 @@ __all__ = [
     "BackupKey",
     "BackupReader",
     "BackupWriter",
+    "create_backup_key",
     "decode_value",
     "encode_value",
     "load_backup_key",
@@ -46,6 +47,7 @@ __all__ = [
 MAGIC = b"PLBAK\x01"
 FORMAT = "phonelist-backup/1"
 BACKUP_KEY_FILE = "backup.key"
+BACKUP_KEY_ENV = "PHONELIST_BACKUP_KEY"
 CHUNK = 1 << 20  # compressed bytes per encrypted chunk
 _NONCE = 12
 _TAG = 16
@@ -54,37 +56,60 @@ _LEN = struct.Struct(">I")
 
 
 class BackupKey:
-    """The dedicated backup key (32 bytes), named by an id derived from it."""
+    """The dedicated backup key (32 bytes), named by an id derived from it.
 
-    def __init__(self, key: bytes, path: Path) -> None:
+    ``source`` says where it came from (a file path, or ``PHONELIST_BACKUP_KEY``), for
+    messages; the key itself is never shown.
+    """
+
+    def __init__(self, key: bytes, source: str) -> None:
         if len(key) != 32:
-            raise BackupError(f"backup key {path} is not a 256-bit key")
+            raise BackupError(f"backup key {source} is not a 256-bit key")
         self.cipher = AESGCM(key)
-        self.path = path
+        self.source = source
         self.key_id = hashlib.sha256(b"phonelist-backup-key-id:" + key).hexdigest()[:16]
 
+    def __repr__(self) -> str:
+        return f"BackupKey(key_id={self.key_id!r}, source={self.source!r})"
 
-def load_backup_key(keys_dir: Path) -> BackupKey:
+
+def load_backup_key(keys_dir: Path, *, secret: str | None = None) -> BackupKey:
+    """The backup key: ``secret`` (the ``backup_key`` setting) if given, else the key file."""
+    if secret is not None:
+        return _parse_backup_key(secret, BACKUP_KEY_ENV)
     path = keys_dir / BACKUP_KEY_FILE
     try:
-        text = path.read_text().strip()
+        text = path.read_text()
     except FileNotFoundError:
         raise BackupError(
-            f"no backup key at {path}: copy the backup.key kept with your backups there"
+            f"no backup key at {path}: copy the backup.key kept with your backups there "
+            f"(or set {BACKUP_KEY_ENV})"
         ) from None
     except OSError as exc:
         raise BackupError(f"cannot read the backup key {path}: {exc.strerror}") from None
+    return _parse_backup_key(text, str(path))
+
+
+def _parse_backup_key(text: str, source: str) -> BackupKey:
     try:
-        return BackupKey(bytes.fromhex(text), path)
+        return BackupKey(bytes.fromhex(text.strip()), source)
     except ValueError:
-        raise BackupError(f"backup key {path} is unreadable (expected 64 hex digits)") from None
+        raise BackupError(f"backup key {source} is unreadable (expected 64 hex digits)") from None
 
 
-def load_or_create_backup_key(keys_dir: Path) -> BackupKey:
+def create_backup_key(keys_dir: Path) -> bool:
+    """Write a new ``backup.key`` (mode 0600) unless one exists; True when it wrote one."""
     path = keys_dir / BACKUP_KEY_FILE
-    if not path.exists():
-        write_secret_file(path, os.urandom(32).hex().encode())
-    return load_backup_key(keys_dir)
+    if path.exists():
+        return False
+    write_secret_file(path, os.urandom(32).hex().encode())
+    return True
+
+
+def load_or_create_backup_key(keys_dir: Path, *, secret: str | None = None) -> BackupKey:
+    if secret is None:
+        create_backup_key(keys_dir)
+    return load_backup_key(keys_dir, secret=secret)
 
 
 # -- values ---------------------------------------------------------------------------------
@@ -216,7 +241,7 @@ class BackupReader:
         if self.header.get("key_id") != key.key_id:
             raise BackupError(
                 f"this backup was made with backup key {self.header.get('key_id')}; the key in "
-                f"{key.path.parent} is {key.key_id}: restore the backup.key that was in use "
+                f"{key.source} is {key.key_id}: restore the backup.key that was in use "
                 "then (or the backup header is damaged)"
             )
         self.manifest: dict[str, Any] | None = None

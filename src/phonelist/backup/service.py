@@ -7,6 +7,7 @@ rows are restored. It is portable: a backup made on SQLite restores into Postgre
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -23,7 +24,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from phonelist.audit.log import record
+from phonelist.audit.log import record, session_info
 from phonelist.backup.format import (
     FORMAT,
     BackupReader,
@@ -33,24 +34,27 @@ from phonelist.backup.format import (
     load_or_create_backup_key,
     read_header,
 )
+from phonelist.config import Settings
 from phonelist.errors import BackupError, StoreError, ValidationError
 from phonelist.ids import new_id
-from phonelist.security.crypto import Keyring, load_keyring
+from phonelist.security.crypto import Keyring
+from phonelist.security.keystore import FileKeyProvider, KeyProvider, key_provider
 from phonelist.security.permissions import Actor
 from phonelist.store import Store, build_engine
 from phonelist.store.migrate import current_revision, head_revision, upgrade
-from phonelist.store.models import Base
+from phonelist.store.models import Base, Workspace
 
 __all__ = [
     "BackupInfo",
     "BackupService",
     "backup_name",
+    "backup_secret",
     "is_backup_name",
     "restore_backup",
     "run_scheduled_backup",
 ]
 
-DERIVED = frozenset({"contact_facts"})  # rebuilt by triggers from the restored rows
+DERIVED = frozenset({"contact_facts", "policy_facts"})  # rebuilt by triggers from restored rows
 NAME = re.compile(r"phonelist-backup-(\d{8}T\d{6}Z)(?:-(\d{1,4}))?\.plbak")
 _BATCH = 500
 Progress = Callable[[str, int], None]  # (table, rows so far)
@@ -89,14 +93,43 @@ def _taken_at(name: str) -> dt.datetime:
     return dt.datetime.strptime(_order(name)[0], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
 
 
-class BackupService:
-    """Backups of one store, written to ``backup_dir`` with the key in ``keys_dir``."""
+def backup_secret(settings: Settings) -> str | None:
+    """The backup key from the ``backup_key`` setting (``PHONELIST_BACKUP_KEY``), if set."""
+    return settings.backup_key.get_secret_value() if settings.backup_key is not None else None
 
-    def __init__(self, store: Store, keys_dir: Path, backup_dir: Path) -> None:
+
+class BackupService:
+    """Backups of one store, written to ``backup_dir``.
+
+    The backup key is ``backup_secret`` when given, else ``<keys_dir>/backup.key``; the
+    keyring (whose key fingerprints go in the header) comes from ``keys``, default the file.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        keys_dir: Path,
+        backup_dir: Path,
+        *,
+        keys: KeyProvider | None = None,
+        backup_secret: str | None = None,
+    ) -> None:
         self.store = store
         self.engine = store.engine
         self.keys_dir = keys_dir
         self.backup_dir = backup_dir
+        self.keys = keys or FileKeyProvider(keys_dir)
+        self.backup_secret = backup_secret
+
+    @classmethod
+    def from_settings(cls, store: Store, settings: Settings) -> BackupService:
+        return cls(
+            store,
+            settings.resolved_keys_dir,
+            settings.resolved_backup_dir,
+            keys=key_provider(settings),
+            backup_secret=backup_secret(settings),
+        )
 
     # -- create -------------------------------------------------------------------------
     def create(
@@ -113,13 +146,13 @@ class BackupService:
         snapshot: the event itself is in the next backup).
         """
         directory = _writable_dir(to or self.backup_dir)
-        key = load_or_create_backup_key(self.keys_dir)
+        key = load_or_create_backup_key(self.keys_dir, secret=self.backup_secret)
         attempt = 1
         while (directory / backup_name(now, attempt)).exists():
             attempt += 1
         path = directory / backup_name(now, attempt)
         partial = path.with_name(path.name + ".partial")
-        keyring = load_keyring(self.keys_dir)
+        keyring = self.keys.load()
         header = {
             "format": FORMAT,
             "backup_id": new_id(),
@@ -152,7 +185,9 @@ class BackupService:
 
     # -- verify, list -------------------------------------------------------------------
     def verify(self, path: Path, *, progress: Progress = _quiet) -> BackupInfo:
-        return verify_backup(path, self.keys_dir, progress=progress)
+        return verify_backup(
+            path, self.keys_dir, backup_secret=self.backup_secret, progress=progress
+        )
 
     def list_backups(self) -> list[BackupInfo]:
         """Backups in the backup directory, oldest first, with their headers (not verified)."""
@@ -215,10 +250,16 @@ def run_scheduled_backup(
     return made
 
 
-def verify_backup(path: Path, keys_dir: Path, *, progress: Progress = _quiet) -> BackupInfo:
+def verify_backup(
+    path: Path,
+    keys_dir: Path,
+    *,
+    backup_secret: str | None = None,
+    progress: Progress = _quiet,
+) -> BackupInfo:
     """Decrypt and check every chunk, row count and the checksum; touches no database."""
     with _open_backup(path) as handle:
-        reader = BackupReader(handle, path, load_backup_key(keys_dir))
+        reader = BackupReader(handle, path, load_backup_key(keys_dir, secret=backup_secret))
         for rows, (table, _, _) in enumerate(reader.events(), 1):
             if rows % 1000 == 0:
                 progress(table, rows)
@@ -227,20 +268,31 @@ def verify_backup(path: Path, keys_dir: Path, *, progress: Progress = _quiet) ->
 
 # -- restore ----------------------------------------------------------------------------
 def restore_backup(
-    path: Path, database_url: str, keys_dir: Path, *, progress: Progress = _quiet
+    path: Path,
+    database_url: str,
+    keys_dir: Path,
+    *,
+    actor: Actor,
+    keys: KeyProvider | None = None,
+    backup_secret: str | None = None,
+    progress: Progress = _quiet,
 ) -> BackupInfo:
     """Restore ``path`` into the store at ``database_url``, which must hold no rows.
 
     The schema is brought to the backup's revision, the rows go in one transaction (rolled
     back if any chunk fails to authenticate), then the schema is upgraded to the current head.
+    Last, a ``backup.restore`` event (backup id and row counts) is added to the restored
+    store's audit log, in ``actor``'s workspace.
     """
+    backup_key = load_backup_key(keys_dir, secret=backup_secret)
+    keyring = (keys or FileKeyProvider(keys_dir)).load()
     with _open_backup(path) as handle:
-        reader = BackupReader(handle, path, load_backup_key(keys_dir))
-        _check_keys(reader.header, load_keyring(keys_dir), keys_dir)
+        reader = BackupReader(handle, path, backup_key)
+        _check_keys(reader.header, keyring, keys or FileKeyProvider(keys_dir))
     engine = build_engine(database_url)
     try:
         with _open_backup(path) as handle:
-            reader = BackupReader(handle, path, load_backup_key(keys_dir))
+            reader = BackupReader(handle, path, backup_key)
             revision = _prepare_schema(engine, reader.header.get("revision"))
             writer = engine.execution_options(phonelist_write=True)
             with _converted(), writer.connect() as conn, conn.begin():
@@ -248,9 +300,26 @@ def restore_backup(
                 _reset_sequences(conn)
         if revision != head_revision():
             upgrade(engine)
+        _record_restore(Store(engine, info=session_info(keyring)), actor, reader)
     finally:
         engine.dispose()
     return BackupInfo(path, reader.header, reader.manifest)
+
+
+def _record_restore(store: Store, actor: Actor, reader: BackupReader) -> None:
+    counts = (reader.manifest or {}).get("counts", {})
+    detail = {
+        "rows": sum(counts.values()),
+        "counts": {table: count for table, count in sorted(counts.items()) if count},
+        "revision": reader.header.get("revision"),
+        "backup_created_at": reader.header.get("created_at"),
+    }
+    backup_id = str(reader.header.get("backup_id"))
+    with _converted(), store.write() as session:
+        # The restore concerns every workspace in the backup, so each chain records it.
+        for workspace_id in list(session.scalars(sa.select(Workspace.id).order_by(Workspace.id))):
+            where = dataclasses.replace(actor, workspace_id=workspace_id)
+            record(session, where, "backup.restore", "backup", backup_id, detail)
 
 
 def _fingerprints(keyring: Keyring) -> dict[str, str]:
@@ -262,14 +331,14 @@ def _fingerprints(keyring: Keyring) -> dict[str, str]:
     }
 
 
-def _check_keys(header: dict[str, Any], keyring: Keyring, keys_dir: Path) -> None:
+def _check_keys(header: dict[str, Any], keyring: Keyring, keys: KeyProvider) -> None:
     """Refuse before writing anything when the keyring cannot open the backup's data."""
     have = _fingerprints(keyring)
     needed = header.get("keyring", {})
     missing = sorted(name for name, print_ in needed.items() if have.get(name) != print_)
     if missing:
         raise BackupError(
-            f"the keyring in {keys_dir} lacks keys this backup's personal data needs "
+            f"the keyring in {keys.describe()} lacks keys this backup's personal data needs "
             f"({', '.join(missing)}): put the keyring kept with the backups there first"
         )
 

@@ -15,11 +15,13 @@ from rich.text import Text
 
 from phonelist.backup import BackupInfo, restore_backup, verify_backup
 from phonelist.backup.service import Progress as ProgressCallback
-from phonelist.backup.service import is_backup_name
+from phonelist.backup.service import backup_secret, is_backup_name
 from phonelist.cli.context import open_core, require_initialized, settings_of
 from phonelist.cli.output import JsonFlag, confirm, emit_json, guarded, stderr, stdout
 from phonelist.clock import utcnow
 from phonelist.config import Settings
+from phonelist.core import Phonelist
+from phonelist.security.keystore import key_provider
 
 __all__ = ["app"]
 
@@ -134,7 +136,12 @@ def verify(ctx: typer.Context, file: FileArgument, as_json: JsonFlag = False) ->
     """
     settings = settings_of(ctx)
     with _progress("verifying", quiet=as_json) as progress:
-        info = verify_backup(_file(settings, file), settings.resolved_keys_dir, progress=progress)
+        info = verify_backup(
+            _file(settings, file),
+            settings.resolved_keys_dir,
+            backup_secret=backup_secret(settings),
+            progress=progress,
+        )
     if as_json:
         emit_json({"ok": True, **_summary(info)})
         return
@@ -152,7 +159,9 @@ def restore(
     """Restore a backup into an empty store (a new data directory or an empty database).
 
     The keys directory must hold the backup.key and the keyring that were in use when the
-    backup was made. A store with any rows is refused; nothing is overwritten.
+    backup was made (or PHONELIST_BACKUP_KEY and the keys provider give them). A store with
+    any rows is refused; nothing is overwritten. The restore is recorded in the restored
+    store's audit log (backup.restore).
     """
     settings = settings_of(ctx)
     require_initialized(settings)
@@ -166,6 +175,9 @@ def restore(
             _file(settings, file),
             settings.resolved_database_url,
             settings.resolved_keys_dir,
+            actor=Phonelist.cli_actor(),
+            keys=key_provider(settings),
+            backup_secret=backup_secret(settings),
             progress=progress,
         )
     if as_json:

@@ -1,4 +1,4 @@
-"""``phonelist privacy export``: everything held about one person, for an access request (P1)."""
+"""``phonelist privacy export|erase``: answer access (P1) and erasure (P2) requests."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ from phonelist.cli.output import JsonFlag, UsageProblem, emit_json, guarded, std
 from phonelist.clock import utcnow
 from phonelist.errors import ValidationError
 from phonelist.privacy import render_html
+from phonelist.privacy.erase import ERASURE_REASONS
 
 __all__ = ["app"]
 
 app = typer.Typer(
     name="privacy",
-    help="Answer privacy requests: export everything held about a person.",
+    help="Answer privacy requests: export everything held about a person, or erase it.",
     no_args_is_help=True,
 )
 
@@ -93,6 +94,60 @@ def export(
         emit_json({"file": str(path), "format": kind, "subject": data["subject"]})
     else:
         stdout().print(Text(f"wrote {path}"))
+
+
+@app.command("erase")
+@guarded
+def erase(
+    ctx: typer.Context,
+    subject: Annotated[
+        str,
+        typer.Argument(
+            metavar="NUMBER|CONTACT_ID",
+            help="The person's phone number (E.164, or national in the workspace's region) "
+            "or their contact id.",
+        ),
+    ],
+    reason: Annotated[
+        str,
+        typer.Option("--reason", metavar="request|retention|other", help="Why (audited)."),
+    ] = "request",
+    request: Annotated[
+        str | None,
+        typer.Option("--request", metavar="ID", help="The privacy request this answers."),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", metavar="", help="Do not ask for confirmation.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Erase a person: the contact with all its numbers, emails, notes and custom fields,
+    messages, opt-in requests, review items, line checks and import rejects are deleted, and
+    the personal values of consent records (number, IP, user agent, free evidence) are wiped.
+    Each number stays suppressed by its keyed hash, for good; the ledger still verifies.
+    Owners and admins only (privacy.manage); the erasure is audited. It cannot be undone.
+    """
+    if reason not in ERASURE_REASONS:
+        raise UsageProblem(f"--reason must be one of {', '.join(ERASURE_REASONS)}, not {reason!r}")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageProblem("erasing cannot be undone: pass --yes to confirm")
+        typer.confirm("Erase this person's data for good? This cannot be undone", abort=True)
+    with open_core(ctx) as core:
+        report = core.erasure.erase(core.cli_actor(), subject, reason=reason, request_id=request)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    what = "contact " + report.subject_id if report.subject_type == "contact" else "the number"
+    stdout().print(
+        Text(
+            f"erased {what}: {report.contacts} contact(s), {report.messages} message(s), "
+            f"{report.consent_records_redacted} consent record(s) wiped, "
+            f"{report.import_rejects} import reject(s); {report.numbers} number(s) stay "
+            "suppressed by their keyed hash",
+            style="green",
+        )
+    )
 
 
 def _default_name(subject_id: str, kind: str, now: dt.datetime) -> str:

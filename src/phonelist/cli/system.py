@@ -55,7 +55,9 @@ def init(
 
 
 def show_init(result: InitResult, settings: Settings, *, as_json: bool) -> None:
-    already = not result.created_keys and result.created_owner is None
+    already = (
+        not result.created_keys and not result.created_backup_key and result.created_owner is None
+    )
     if as_json:
         emit_json({**dataclasses.asdict(result), "already_initialized": already})
         return
@@ -67,13 +69,9 @@ def show_init(result: InitResult, settings: Settings, *, as_json: bool) -> None:
         return
     console.print(Text(f"Initialised phonelist in {result.data_dir}", style="green"))
     console.print(Text(f"  database: {result.database_url}"))
-    if result.created_keys:
-        console.print(
-            Text(
-                f"  keys:     {settings.resolved_keys_dir} "
-                "(back them up: without them the data cannot be read)"
-            )
-        )
+    if result.created_keys or result.created_backup_key:
+        console.print(Text(f"  keys:     {settings.resolved_keys_dir}"))
+        console.print(Text(_keys_advice(settings), style="bold"))
     if result.created_owner:
         console.print(Text(f"  owner:    {result.created_owner}"))
     if result.generated_password:
@@ -84,6 +82,18 @@ def show_init(result: InitResult, settings: Settings, *, as_json: bool) -> None:
             )
         )
         console.print(Text(result.generated_password))
+
+
+def _keys_advice(settings: Settings) -> str:
+    """Said once, when init creates keys: what to copy away, and why (docs/security.md)."""
+    held = ["keyring.json"] if settings.keys_provider == "file" else []
+    if settings.backup_key is None:
+        held.append("backup.key")
+    return (
+        f"Copy the keys directory ({' and '.join(held) or 'its files'}) somewhere safe, away "
+        "from this server and from the backups: without the keyring no name, number or message "
+        "can ever be read again, and without backup.key no backup can be opened."
+    )
 
 
 def _needs_owner(ctx: typer.Context) -> bool:

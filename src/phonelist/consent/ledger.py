@@ -3,8 +3,10 @@
 Every record gets the next ``seq`` of its workspace and a MAC over its content and the previous
 record's MAC, keyed from the keyring: ``verify`` finds any edit, deletion or reordering, and an
 attacker holding only the database cannot forge a new chain. The head row (last ``seq`` and
-MAC) catches a deleted tail and serialises appends. The MAC covers plaintext values, so key
-rotation (which re-seals ciphertexts) does not break the chain.
+MAC) catches a deleted tail and serialises appends. The MAC covers no ciphertext, so key
+rotation (which re-seals ciphertexts) does not break the chain; it covers personal values
+through a keyed digest (:mod:`phonelist.consent.ledger_mac`), so :meth:`Ledger.redact` can
+erase them (COMPLIANCE.md P2) and the chain still verifies.
 
 The current state of each (number, channel, purpose) is a fold of the records (:func:`fold`),
 kept in ``consent_states`` for speed and rebuilt from the records by :meth:`Ledger.rebuild`.
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,10 +24,22 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from phonelist.errors import PhonelistError
+from phonelist.audit import record as audit
+from phonelist.consent import ledger_mac
+from phonelist.consent.fold import (
+    CONSENT_PAIRS,
+    Fact,
+    StateValue,
+    assign,
+    fact_of,
+    fold,
+    state_row,
+    value_of,
+)
+from phonelist.errors import Conflict, PhonelistError
 from phonelist.ids import new_id
-from phonelist.policy.facts import CASL_IMPLIED, SOFT_OPT_IN, Consent
 from phonelist.security.crypto import Keyring
+from phonelist.security.permissions import Actor, Role
 from phonelist.store.consent_models import ConsentState, LedgerHead
 from phonelist.store.models import ConsentRecord
 
@@ -41,10 +54,6 @@ __all__ = [
 ]
 
 GENESIS = "0" * 32
-CONSENT_PAIRS = tuple(
-    (channel, purpose) for channel in ("sms", "voice") for purpose in ("marketing", "informational")
-)
-IMPLICIT_METHODS = frozenset({SOFT_OPT_IN, *CASL_IMPLIED})
 ACTIONS = ("grant", "revoke", "request")
 
 
@@ -76,101 +85,6 @@ class Entry:
     expires_at: dt.datetime | None = None
     import_job_id: str | None = None
     basis: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StateValue:
-    status: str
-    method: str
-    written: bool
-    sender: str | None
-    since: dt.datetime
-    expires_at: dt.datetime | None
-    evidence: tuple[str, ...]
-    record_id: str
-
-    def as_consent(self, channel: str, purpose: str) -> Consent:
-        return Consent(
-            channel=channel,
-            purpose=purpose,
-            status=self.status,
-            method=self.method,
-            since=self.since,
-            written=self.written,
-            sender=self.sender,
-            expires_at=self.expires_at,
-            evidence=frozenset(self.evidence),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """The part of a record that the state depends on (what :func:`fold` reads)."""
-
-    id: str
-    channel: str
-    purpose: str
-    action: str
-    method: str
-    occurred_at: dt.datetime
-    recorded_at: dt.datetime
-    written: bool = False
-    sender: str | None = None
-    scope: str = "one"
-    expires_at: dt.datetime | None = None
-    evidence: tuple[str, ...] = ()
-
-
-def fold(
-    facts: Iterable[Fact], start: Mapping[tuple[str, str], StateValue] | None = None
-) -> dict[tuple[str, str], StateValue]:
-    """The state after applying ``facts`` in ledger order.
-
-    A revocation always applies, from the moment it was committed. After it, only an explicit
-    grant that occurred later than that moment re-activates consent: an imported grant dated
-    before the revocation, a soft opt-in or an implied consent never does (the invariant of
-    COMPLIANCE.md section 8).
-    """
-    state = dict(start or {})
-    for fact in facts:
-        pairs = CONSENT_PAIRS if fact.scope == "all" else ((fact.channel, fact.purpose),)
-        for pair in pairs:
-            current = state.get(pair)
-            if fact.action == "revoke":
-                state[pair] = StateValue(
-                    "revoked", fact.method, False, None, fact.recorded_at, None, (), fact.id
-                )
-                continue
-            if (
-                current is not None
-                and current.status == "revoked"
-                and (fact.method in IMPLICIT_METHODS or fact.occurred_at <= current.since)
-            ):
-                continue
-            if fact.action == "request":
-                if current is None or current.status != "granted":
-                    state[pair] = StateValue(
-                        "pending",
-                        fact.method,
-                        False,
-                        fact.sender,
-                        fact.occurred_at,
-                        None,
-                        (),
-                        fact.id,
-                    )
-                continue
-            state[pair] = StateValue(
-                "granted",
-                fact.method,
-                fact.written,
-                fact.sender,
-                fact.occurred_at,
-                fact.expires_at,
-                fact.evidence,
-                fact.id,
-            )
-    return state
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,8 +167,10 @@ class Ledger:
             evidence=dict(entry.evidence),
             seq=head.seq + 1,
             prev_hash=head.hash,
+            mac_version=ledger_mac.CURRENT_VERSION,
         )
-        record.hash = self._mac(head.hash, record, entry.e164, entry.ip, entry.user_agent)
+        record.pii_digest = self._digest(record, entry.e164, entry.ip, entry.user_agent)
+        record.hash = ledger_mac.mac(self.keyring, head.hash, record)
         session.add(record)
         head.seq, head.hash = record.seq or 0, record.hash
         self._apply_state(session, workspace_id, record)
@@ -262,7 +178,12 @@ class Ledger:
 
     def _lock_head(self, session: Session, workspace_id: int) -> LedgerHead:
         dialect = session.get_bind().dialect.name
-        values = {"workspace_id": workspace_id, "seq": 0, "hash": GENESIS}
+        values = {
+            "workspace_id": workspace_id,
+            "seq": 0,
+            "hash": GENESIS,
+            "mac_version": ledger_mac.CURRENT_VERSION,
+        }
         if dialect == "postgresql":
             session.execute(postgresql.insert(LedgerHead).values(values).on_conflict_do_nothing())
         else:
@@ -273,7 +194,47 @@ class Ledger:
             .with_for_update()
             .execution_options(populate_existing=True)
         ).one()
+        if head.mac_version < ledger_mac.CURRENT_VERSION:
+            self._upgrade(session, workspace_id, head)
         return head
+
+    def _upgrade(self, session: Session, workspace_id: int, head: LedgerHead) -> None:
+        """Re-chain a version-1 ledger under the current MAC, once, after it verifies.
+
+        A chain that does not verify is not re-chained (that would launder the tampering):
+        appends stop with an error until someone looks at ``phonelist consent verify``.
+        """
+        session.flush()
+        report = self.verify(session, workspace_id)
+        if not report.ok:
+            raise Conflict(
+                "the consent ledger does not verify, so it cannot be upgraded for erasure; "
+                "run 'phonelist consent verify' to see why"
+            )
+        old_head = head.hash
+        prev = GENESIS
+        for row in session.scalars(
+            select(ConsentRecord)
+            .where(ConsentRecord.workspace_id == workspace_id, ConsentRecord.seq.is_not(None))
+            .order_by(ConsentRecord.seq)
+        ):
+            e164, ip, agent = self._plaintexts(row)
+            row.prev_hash = prev
+            row.mac_version = ledger_mac.CURRENT_VERSION
+            row.pii_digest = self._digest(row, e164 or "", ip, agent)
+            row.hash = prev = ledger_mac.mac(self.keyring, prev, row)
+        head.hash = prev
+        head.mac_version = ledger_mac.CURRENT_VERSION
+        system = Actor(workspace_id, Role.OWNER, "system", "ledger-upgrade")
+        audit(
+            session,
+            system,
+            "consent.ledger_upgrade",
+            "ledger",
+            str(workspace_id),
+            {"records": report.records, "old_head": old_head, "new_head": prev, "version": 2},
+        )
+        session.flush()
 
     def _chain_legacy(self, session: Session, workspace_id: int, head: LedgerHead) -> None:
         """Give records written before the chain existed their place in it, oldest first."""
@@ -286,55 +247,84 @@ class Ledger:
             record.seq = head.seq + 1
             record.prev_hash = head.hash
             e164, ip, agent = self._plaintexts(record)
-            record.hash = self._mac(head.hash, record, e164, ip, agent)
+            record.mac_version = ledger_mac.CURRENT_VERSION
+            record.pii_digest = self._digest(record, e164 or "", ip, agent)
+            record.hash = ledger_mac.mac(self.keyring, head.hash, record)
             head.seq, head.hash = record.seq, record.hash
             self._apply_state(session, workspace_id, record)
         if legacy:
             session.flush()
 
     # -- the chain ------------------------------------------------------------------------------
-    def _mac(
-        self, prev: str, record: ConsentRecord, e164: str, ip: str | None, agent: str | None
-    ) -> str:
-        content = {
-            "id": record.id,
-            "workspace_id": record.workspace_id,
-            "seq": record.seq,
-            "prev": prev,
-            "e164": e164,
-            "channel": record.channel,
-            "purpose": record.purpose,
-            "sender": record.sender,
-            "action": record.action,
-            "occurred_at": _iso(record.occurred_at),
-            "recorded_at": _iso(record.recorded_at),
-            "method": record.method,
-            "affirmative_action": record.affirmative_action,
-            "disclosure_text": record.disclosure_text,
-            "disclosure_version": record.disclosure_version,
-            "disclosure_hash": record.disclosure_hash,
-            "disclosure_id": record.disclosure_id,
-            "language": record.language,
-            "source_url": record.source_url,
-            "form_id": record.form_id,
-            "ip": ip,
-            "user_agent": agent,
-            "actor": record.actor,
-            "evidence_ref": record.evidence_ref,
-            "import_job_id": record.import_job_id,
-            "basis": record.basis,
-            "written": bool(record.written),
-            "scope": record.scope or "one",
-            "expires_at": _iso(record.expires_at),
-            "evidence": record.evidence or {},
-        }
-        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-        return self.keyring.blind_index("consent-ledger", canonical).hex()
+    def _digest(self, record: ConsentRecord, e164: str, ip: str | None, agent: str | None) -> str:
+        return ledger_mac.pii_digest(
+            self.keyring,
+            e164=e164,
+            ip=ip,
+            user_agent=agent,
+            evidence=record.evidence,
+            evidence_ref=record.evidence_ref,
+        )
 
-    def _plaintexts(self, record: ConsentRecord) -> tuple[str, str | None, str | None]:
+    def _check(self, record: ConsentRecord) -> str | None:
+        """What is wrong with one record's own content and MAC (its links are checked apart)."""
+        where = f"record {record.id} (#{record.seq})"
+        try:
+            e164, ip, agent = self._plaintexts(record)
+        except PhonelistError:  # a record that does not open is a finding, not a crash
+            return f"{where}: sealed fields do not open"
+        prev = record.prev_hash or ""
+        if (record.mac_version or 1) < 2:
+            if e164 is None or ledger_mac.mac_v1(self.keyring, prev, record, e164, ip, agent) != (
+                record.hash
+            ):
+                return f"{where} was changed after writing"
+            return None
+        if ledger_mac.mac(self.keyring, prev, record) != record.hash:
+            return f"{where} was changed after writing"
+        if record.erased_at is None:
+            if e164 is None or self._digest(record, e164, ip, agent) != record.pii_digest:
+                return f"{where} was changed after writing (its personal evidence)"
+        elif e164 is not None or ip is not None or agent is not None or record.evidence_ref:
+            return f"{where} is marked erased but still holds personal data"
+        return None
+
+    # -- erasure (P2) ---------------------------------------------------------------------------
+    def redact(
+        self,
+        session: Session,
+        workspace_id: int,
+        records: Iterable[ConsentRecord],
+        now: dt.datetime,
+    ) -> int:
+        """Erase the personal values of ``records`` (number, IP, user agent, free evidence).
+
+        What stays: the number's blind index (so a revocation keeps working), the evidence
+        flags the state is folded from, and everything else the record says, all still under
+        its MAC. Returns how many records were redacted (already erased ones are skipped).
+        """
+        self._lock_head(session, workspace_id)  # serialises with appends; upgrades v1 chains
+        count = 0
+        for row in records:
+            if row.workspace_id != workspace_id:
+                raise ValueError("a record of another workspace")
+            if row.erased_at is not None:
+                continue
+            row.e164_enc = None
+            row.ip_enc = None
+            row.user_agent_enc = None
+            row.evidence_ref = None
+            row.evidence = ledger_mac.evidence_flags(row.evidence)
+            row.erased_at = now
+            count += 1
+        session.flush()
+        return count
+
+    def _plaintexts(self, record: ConsentRecord) -> tuple[str | None, str | None, str | None]:
+        """The sealed number, IP and user agent, opened; the number is None once erased."""
         open_ = self.keyring.decrypt
         where = {"table": "consent_records", "row_id": record.id}
-        e164 = open_(record.e164_enc, column="e164", **where)
+        e164 = open_(record.e164_enc, column="e164", **where) if record.e164_enc else None
         ip = open_(record.ip_enc, column="ip", **where) if record.ip_enc else None
         agent = (
             open_(record.user_agent_enc, column="user_agent", **where)
@@ -366,13 +356,9 @@ class Ledger:
                 problems.append(
                     f"record {record.id} (#{record.seq}) does not follow the one before"
                 )
-            try:
-                e164, ip, agent = self._plaintexts(record)
-            except PhonelistError:  # a record that does not open is a finding, not a crash
-                problems.append(f"record {record.id} (#{record.seq}): sealed fields do not open")
-            else:
-                if self._mac(record.prev_hash or "", record, e164, ip, agent) != record.hash:
-                    problems.append(f"record {record.id} (#{record.seq}) was changed after writing")
+            problem = self._check(record)
+            if problem is not None:
+                problems.append(problem)
             prev, expected_seq = record.hash or "", (record.seq or 0) + 1
         head = session.get(LedgerHead, workspace_id)
         last = expected_seq - 1
@@ -398,7 +384,7 @@ class Ledger:
                 )
             )
         }
-        start = {pair: _value(row) for pair, row in current.items() if pair in pairs}
+        start = {pair: value_of(row) for pair, row in current.items() if pair in pairs}
         after = fold([fact_of(record)], start)
         for pair in pairs:
             value = after.get(pair)
@@ -406,9 +392,9 @@ class Ledger:
                 continue
             row = current.get(pair)
             if row is None:
-                session.add(_state_row(workspace_id, record.e164_index, pair, value))
+                session.add(state_row(workspace_id, record.e164_index, pair, value))
             else:
-                _assign(row, value)
+                assign(row, value)
         session.flush()
 
     def derive(
@@ -432,7 +418,7 @@ class Ledger:
         self, session: Session, workspace_id: int
     ) -> dict[tuple[bytes, str, str], StateValue]:
         return {
-            (row.e164_index, row.channel, row.purpose): _value(row)
+            (row.e164_index, row.channel, row.purpose): value_of(row)
             for row in session.scalars(
                 select(ConsentState).where(ConsentState.workspace_id == workspace_id)
             )
@@ -447,7 +433,7 @@ class Ledger:
         )
         session.execute(delete(ConsentState).where(ConsentState.workspace_id == workspace_id))
         session.add_all(
-            _state_row(workspace_id, index, (channel, purpose), value)
+            state_row(workspace_id, index, (channel, purpose), value)
             for (index, channel, purpose), value in derived.items()
         )
         session.flush()
@@ -458,7 +444,7 @@ class Ledger:
     ) -> dict[tuple[str, str], StateValue]:
         index = self.keyring.blind_index("phone", e164)
         return {
-            (row.channel, row.purpose): _value(row)
+            (row.channel, row.purpose): value_of(row)
             for row in session.scalars(
                 select(ConsentState).where(
                     ConsentState.workspace_id == workspace_id, ConsentState.e164_index == index
@@ -474,62 +460,3 @@ class Ledger:
             # Ledger order on every backend: records not chained yet come last, as in derive().
             .order_by(ConsentRecord.seq.is_(None), ConsentRecord.seq, ConsentRecord.id)
         ).all()
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="microseconds")
-
-
-def fact_of(record: ConsentRecord) -> Fact:
-    return Fact(
-        id=record.id,
-        channel=record.channel,
-        purpose=record.purpose,
-        action=record.action,
-        method=record.method,
-        occurred_at=record.occurred_at or record.recorded_at,
-        recorded_at=record.recorded_at,
-        written=bool(record.written),
-        sender=record.sender,
-        scope=record.scope or "one",
-        expires_at=record.expires_at,
-        evidence=tuple(sorted(k for k, v in (record.evidence or {}).items() if v is True)),
-    )
-
-
-def _value(row: ConsentState) -> StateValue:
-    return StateValue(
-        status=row.status,
-        method=row.method,
-        written=bool(row.written),
-        sender=row.sender,
-        since=row.since,
-        expires_at=row.expires_at,
-        evidence=tuple(row.evidence or ()),
-        record_id=row.record_id,
-    )
-
-
-def _state_row(
-    workspace_id: int, index: bytes, pair: tuple[str, str], value: StateValue
-) -> ConsentState:
-    row = ConsentState(
-        workspace_id=workspace_id, e164_index=index, channel=pair[0], purpose=pair[1]
-    )
-    _assign(row, value)
-    return row
-
-
-def _assign(row: ConsentState, value: StateValue) -> None:
-    row.status = value.status
-    row.method = value.method
-    row.written = value.written
-    row.sender = value.sender
-    row.since = value.since
-    row.expires_at = value.expires_at
-    row.evidence = list(value.evidence)
-    row.record_id = value.record_id

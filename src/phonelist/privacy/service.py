@@ -13,7 +13,6 @@ or, when no contact owns the number, the number's blind index: never the number 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -23,7 +22,13 @@ from sqlalchemy.orm import Session
 
 from phonelist.audit import record as audit
 from phonelist.clock import utcnow
-from phonelist.consent.evidence import UNREADABLE, record_dict, state_dict
+from phonelist.consent.evidence import (
+    UNREADABLE,
+    disclosure_dict,
+    record_dict,
+    state_dict,
+    suppression_dict,
+)
 from phonelist.consent.service import ConsentService
 from phonelist.contacts.codec import phone_index, to_out
 from phonelist.contacts.queries import load_options
@@ -165,6 +170,16 @@ class PrivacyService:
                 },
             )
         return export
+
+    def resolve(
+        self,
+        session: Session,
+        workspace: int,
+        subject: str,
+        kind: Literal["contact", "number"] | None = None,
+    ) -> tuple[list[Contact], list[str]]:
+        """The contact a subject names (if any) and the numbers a request about it covers."""
+        return self._subject(session, workspace, subject, kind)
 
     # -- the parts ------------------------------------------------------------------------------
     def _subject(
@@ -334,19 +349,7 @@ class PrivacyService:
             .where(Disclosure.workspace_id == workspace, Disclosure.id.in_(ids))
             .order_by(Disclosure.name, Disclosure.version)
         )
-        return [
-            {
-                "id": row.id,
-                "name": row.name,
-                "version": row.version,
-                "sha256": row.sha256,
-                "text_matches_hash": hashlib.sha256(row.text.encode()).hexdigest() == row.sha256,
-                "language": row.language,
-                "created_at": _iso(row.created_at),
-                "text": row.text,
-            }
-            for row in rows
-        ]
+        return [_pick(disclosure_dict(row), _DISCLOSURE_KEYS) for row in rows]
 
     def _registries(self, session: Session, workspace: int, index: bytes) -> list[dict[str, Any]]:
         listed = session.scalars(
@@ -434,19 +437,21 @@ def _holds_anything(number: dict[str, Any]) -> bool:
     return any(number[key] for key in (*keys, "review_items", "line_checks"))
 
 
+# The export keeps its own fields and key order of the evidence pack's dicts (users see them).
+_DISCLOSURE_KEYS = (
+    "id", "name", "version", "sha256", "text_matches_hash", "language", "created_at", "text"
+)  # fmt: skip
+_SUPPRESSION_KEYS = (
+    "id", "kind", "source", "reason", "created_at", "created_by", "active", "lifted_at", "lifted_by"
+)  # fmt: skip
+
+
+def _pick(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {key: row[key] for key in keys}
+
+
 def _suppression(row: Suppression) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "source": row.source,
-        "reason": row.reason,
-        "created_at": _iso(row.created_at),
-        "created_by": row.created_by,
-        "active": row.lifted_at is None,
-        "lifted_at": _iso(row.lifted_at),
-        "lifted_by": row.lifted_by,
-        "lift_reason": row.lift_reason,
-    }
+    return {**_pick(suppression_dict(row), _SUPPRESSION_KEYS), "lift_reason": row.lift_reason}
 
 
 def _request(row: ConsentRequest) -> dict[str, Any]:

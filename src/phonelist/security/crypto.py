@@ -21,13 +21,14 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from phonelist.errors import ConfigError, PhonelistError
 
-__all__ = ["DecryptionError", "Keyring", "load_keyring"]
+__all__ = ["DecryptionError", "Keyring", "keyring_from_dict", "load_keyring"]
 
 _FORMAT = 1
 _NONCE = 12
@@ -47,9 +48,9 @@ class DecryptionError(PhonelistError):
 class Keyring:
     """Data keys by id (one active), plus the blind-index key."""
 
-    data_keys: dict[str, bytes]
+    data_keys: dict[str, bytes] = field(repr=False)  # key material never goes in a repr
     active: str
-    index_key: bytes
+    index_key: bytes = field(repr=False)
     _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False)
     _index_macs: dict[str, hmac.HMAC] = field(default_factory=dict, repr=False)
 
@@ -169,21 +170,42 @@ def write_secret_file(path: Path, content: bytes) -> None:
     os.replace(tmp, path)
 
 
+def keyring_from_dict(data: Any) -> Keyring:
+    """A keyring from the parsed JSON of ``keyring.json``; errors name no key material."""
+    try:
+        index_key = base64.b64decode(data["index_key"], validate=True)
+        if len(index_key) < 32:
+            raise ConfigError("the keyring's index key is shorter than 256 bits")
+        return Keyring(
+            data_keys={
+                str(k): base64.b64decode(v, validate=True) for k, v in data["data_keys"].items()
+            },
+            active=str(data["active"]),
+            index_key=index_key,
+        )
+    except KeyError as exc:
+        raise ConfigError(f"the keyring has no {exc.args[0]!r}") from None
+    except (ValueError, TypeError, AttributeError):
+        raise ConfigError(
+            "the keyring is not in the expected layout (active, data_keys, index_key; "
+            "keys in base64)"
+        ) from None
+
+
 def load_keyring(keys_dir: Path) -> Keyring:
     path = keys_dir / KEYRING_FILE
     try:
         data = json.loads(path.read_text())
-        return Keyring(
-            data_keys={k: base64.b64decode(v) for k, v in data["data_keys"].items()},
-            active=data["active"],
-            index_key=base64.b64decode(data["index_key"]),
-        )
     except FileNotFoundError as exc:
         raise ConfigError(
             f"no keyring at {path}: run 'phonelist init' (or restore the keys directory)"
         ) from exc
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"keyring {path} is unreadable: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"keyring {path} is unreadable: not JSON") from exc
+    try:
+        return keyring_from_dict(data)
+    except ConfigError as exc:
+        raise ConfigError(f"keyring {path} is unreadable: {exc}") from None
 
 
 def load_or_create_session_secret(keys_dir: Path) -> bytes:

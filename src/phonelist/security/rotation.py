@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from phonelist.audit import record
-from phonelist.security.crypto import Keyring, load_keyring
+from phonelist.security.crypto import Keyring
+from phonelist.security.keystore import FileKeyProvider, KeyProvider, StagedKeys
 from phonelist.security.permissions import Actor, Permission
 from phonelist.store import Store
 from phonelist.store.consent_models import ConsentRequest, Message
@@ -31,6 +32,7 @@ from phonelist.store.models import (
     PhoneNumber,
     Suppression,
 )
+from phonelist.store.privacy_models import PrivacyRequest
 
 __all__ = ["SEALED_COLUMNS", "KeyRotation", "RotationReport"]
 
@@ -89,6 +91,12 @@ SEALED_COLUMNS: list[
         _by_id,
         ("id",),
     ),
+    (
+        PrivacyRequest,
+        [("note_enc", "privacy_requests", "note"), ("outcome_enc", "privacy_requests", "outcome")],
+        _by_id,
+        ("id",),
+    ),
 ]
 
 
@@ -98,13 +106,16 @@ class RotationReport:
     resumed: bool
     rewritten: int
     retired_keys: list[str]
+    staged: bool = False  # read-only keyring: only the next keyring was written (keystore.py)
 
 
 class KeyRotation:
-    def __init__(self, store: Store, keys_dir: Path, live: Keyring, batch_size: int = 500) -> None:
+    def __init__(
+        self, store: Store, keys: Path | KeyProvider, live: Keyring, batch_size: int = 500
+    ) -> None:
         self.store = store
         self.live = live
-        self.keys_dir = keys_dir
+        self.keys = FileKeyProvider(keys) if isinstance(keys, Path) else keys
         self.batch_size = batch_size
 
     def total_rows(self) -> int:
@@ -122,12 +133,17 @@ class KeyRotation:
     ) -> RotationReport:
         """Rotate (or resume a rotation). ``stop_after_batches`` exists to test interruption."""
         actor.require(Permission.KEYS_MANAGE)
-        keyring = load_keyring(self.keys_dir)
+        keyring = self.keys.load()
         self.live.adopt(keyring)
         resumed = len(keyring.data_keys) > 1
         if not resumed:
             keyring = keyring.with_new_active_key()
-            keyring.save(self.keys_dir)
+            self.keys.save(keyring)
+            if isinstance(self.keys, StagedKeys):  # nothing is re-encrypted before it is in place
+                with self.store.write() as session:
+                    detail = {"provider": self.keys.name, "staged": True}
+                    record(session, actor, "keys.rotate_start", "keyring", keyring.active, detail)
+                return RotationReport(keyring.active, False, 0, [], staged=True)
             self.live.adopt(keyring)
             with self.store.write() as session:
                 record(session, actor, "keys.rotate_start", "keyring", keyring.active, {})
@@ -153,7 +169,7 @@ class KeyRotation:
                     progress(len(rows))
         retired = sorted(set(keyring.data_keys) - {keyring.active})
         final = keyring.without_keys(set(retired))
-        final.save(self.keys_dir)
+        self.keys.save(final)
         self.live.adopt(final)
         with self.store.write() as session:
             record(

@@ -447,7 +447,7 @@ class ConsentRecord(Base):
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     workspace_id: Mapped[int] = _workspace_fk()
     e164_index: Mapped[bytes] = mapped_column(LargeBinary(16))
-    e164_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    e164_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once erased
     channel: Mapped[str] = mapped_column(String(8))
     purpose: Mapped[str] = mapped_column(String(16))
     sender: Mapped[str | None] = mapped_column(String(100))
@@ -477,6 +477,11 @@ class ConsentRecord(Base):
     seq: Mapped[int | None] = mapped_column(Integer)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    # Privacy erasure (P2): MAC version 2 covers ``pii_digest`` instead of the personal values,
+    # so ``erased_at`` records can lose them (see phonelist.consent.ledger_mac).
+    mac_version: Mapped[int | None] = mapped_column(Integer)
+    pii_digest: Mapped[str | None] = mapped_column(String(64))
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class LineLookup(Base):
