@@ -38,6 +38,27 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user@host/db",
     )
     keys_dir: Path | None = Field(default=None, description="Default <data_dir>/keys")
+    # Where the keyring comes from (docs/security.md, "Keys").
+    keys_provider: Literal["file", "env", "command"] = Field(
+        default="file",
+        description="file: <keys_dir>/keyring.json; env: PHONELIST_KEYRING; command: keys_command",
+    )
+    keyring: SecretStr | None = Field(
+        default=None, description="The keyring JSON (or base64 of it), for keys_provider = env"
+    )
+    keys_command: str | None = Field(
+        default=None,
+        description="Command (no shell) that prints the keyring JSON, for keys_provider = command",
+    )
+    keys_command_timeout: float = Field(
+        default=10, gt=0, le=600, description="Seconds keys_command may take"
+    )
+    backup_key: SecretStr | None = Field(
+        default=None, description="The backup key (64 hex digits); default <keys_dir>/backup.key"
+    )
+    session_secret: SecretStr | None = Field(
+        default=None, description="Signs web sessions; default <keys_dir>/session.key"
+    )
     default_region: str = Field(default="US", description="ISO 3166 region for numbers without +")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -76,6 +97,14 @@ class Settings(BaseSettings):
     double_opt_in_hours: float = Field(
         default=48, gt=0, description="How long a double opt-in request waits for its reply (C3)"
     )
+    public_url: str | None = Field(
+        default=None,
+        max_length=300,
+        description="The address providers call (webhook signatures cover it), e.g. behind a proxy",
+    )
+    gateway: dict[str, Any] = Field(
+        default_factory=dict, description="The SMS gateway: a [gateway] table (docs/gateways.md)"
+    )
     program_name: str = Field(default="phonelist messages", description="Named in every reply")
     support_contact: str = Field(
         default="", description="Support phone, email or URL given in HELP replies"
@@ -89,9 +118,62 @@ class Settings(BaseSettings):
     )
     backup_keep: int = Field(default=7, ge=1, description="Scheduled backups kept; older deleted")
     backup_dir: Path | None = Field(default=None, description="Default <data_dir>/backups")
+    retention_interval_hours: float = Field(
+        default=24, ge=0, description="phonelist serve runs the retention purge this often; 0 off"
+    )
     keyword_programs: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Keyword opt-in: KEYWORD -> {purposes, disclosure, list}; see docs",
+    )
+    # Campaigns (docs/campaigns.md).
+    campaign_approval_threshold: int = Field(
+        default=1000, ge=0, description="Marketing campaigns to more contacts need approval"
+    )
+    sms_price_per_segment: dict[str, float] = Field(
+        default_factory=lambda: {"default": 0.0079},
+        description="Estimated price of one SMS segment by region (ISO code) or 'default'",
+    )
+    message_footer: str = Field(
+        default="{brand}: Reply STOP to opt out",
+        description="Appended to marketing SMS without an opt-out instruction (M1)",
+    )
+    opt_out_route: str | None = Field(
+        default=None, description="Opt-out web page or number for senders without replies (M2)"
+    )
+    one_way_senders: list[str] = Field(
+        default_factory=list, description="Sender numbers that cannot receive replies (M2)"
+    )
+
+    # Dispatch: the outbox worker (docs/dispatch.md).
+    worker_batch_size: int = Field(
+        default=200, ge=1, le=10_000, description="Messages one worker claims per round"
+    )
+    worker_lease_seconds: float = Field(
+        default=120, ge=1, description="A dead worker's claimed messages are resent after this"
+    )
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often an idle worker looks for due messages"
+    )
+    worker_threads: int = Field(
+        default=8, ge=1, le=64, description="Concurrent sends within one round of one worker"
+    )
+    worker_send_processes: int = Field(
+        default=0, ge=0, le=64, description="Child processes that send for one worker; 0: threads"
+    )
+    worker_embedded: Literal["auto", "on", "off"] = Field(
+        default="auto", description="phonelist serve runs a worker: auto = on SQLite only"
+    )
+    retry_max_attempts: int = Field(
+        default=8, ge=1, le=100, description="Attempts at a message before it is failed"
+    )
+    retry_backoff_seconds: float = Field(
+        default=10, gt=0, description="First retry after about this; doubles each attempt"
+    )
+    retry_backoff_cap_seconds: float = Field(
+        default=3600, gt=0, description="Longest wait between two attempts"
+    )
+    gateway_rate: float = Field(
+        default=0, ge=0, description="Messages per second per gateway and worker; 0: no limit"
     )
 
     # Sign-in protection (docs/security.md, "Signing in").

@@ -6,6 +6,7 @@ import time, so tests open as many cores as they like against SQLite or PostgreS
 
 from __future__ import annotations
 
+import functools
 import getpass
 import tomllib
 from dataclasses import dataclass
@@ -15,21 +16,28 @@ from typing import Any
 from phonelist.audit.log import session_info
 from phonelist.audit.service import AuditService
 from phonelist.backup.service import BackupService
+from phonelist.campaigns import CampaignService, ConversationService
 from phonelist.config import Settings
 from phonelist.consent.classify import KeywordPack, load_keywords
 from phonelist.consent.inbound import InboundService
 from phonelist.consent.service import ConsentService
 from phonelist.contacts.fields import FieldService
 from phonelist.contacts.service import ContactService
+from phonelist.dispatch.service import DispatchService
 from phonelist.errors import ConfigError
 from phonelist.exports.service import ExportService
-from phonelist.gateways import Gateway, RecordingGateway
+from phonelist.gateways import Gateway, close_gateway
+from phonelist.gateways.factory import GatewaySettings, build_gateway
 from phonelist.imports.service import ImportService
 from phonelist.lookup.service import LineCheckService, LookupSettings, build_line_checks
 from phonelist.policy.rules import RuleSet, load_rules
 from phonelist.policy.service import PolicyService
+from phonelist.privacy.erase import Eraser
+from phonelist.privacy.requests import PrivacyRequestService
+from phonelist.privacy.retention import RetentionService
 from phonelist.privacy.service import PrivacyService
-from phonelist.security.crypto import Keyring, load_keyring, load_or_create_session_secret
+from phonelist.security.crypto import Keyring
+from phonelist.security.keystore import key_provider, rotation_keys, session_secret
 from phonelist.security.permissions import Actor, Role
 from phonelist.security.rotation import KeyRotation
 from phonelist.security.tokens import TokenService
@@ -70,12 +78,13 @@ class Phonelist:
     audit: AuditService
     backups: BackupService
     privacy: PrivacyService
+    erasure: Eraser
+    dispatch: DispatchService
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Phonelist:
         """Open the store and keys named by ``settings``; apply pending migrations."""
-        keys_dir = settings.resolved_keys_dir
-        keyring = load_keyring(keys_dir)
+        keyring = key_provider(settings).load()  # file, env or key manager (keystore.py)
         engine = build_engine(
             settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
@@ -92,7 +101,12 @@ class Phonelist:
             keywords = keywords.merged(_operator_keywords(settings.policy_file))
         if settings.keyword_programs:  # a program's keyword is an opt-in keyword too
             keywords = keywords.merged({"opt_in": {"*": sorted(settings.keyword_programs)}})
-        gateway = RecordingGateway()
+        gateway_settings = (
+            GatewaySettings.from_mapping(settings.gateway)
+            if settings.gateway
+            else GatewaySettings.from_env()
+        )
+        gateway = build_gateway(gateway_settings)
         consent = ConsentService(store, keyring, settings, gateway, rules)
         max_age = rules.registry.max_age_days if rules.registry else 31
         suppressions = SuppressionService(store, keyring, settings, consent)
@@ -105,6 +119,10 @@ class Phonelist:
         consent.on_provider_error = provider_error
         exports = ExportService(store, contacts, fields)
         policy = PolicyService(store, keyring, rules, settings.default_region)
+        privacy = PrivacyService(store, keyring, consent)
+        dispatch = DispatchService(store, keyring, policy, gateway, suppressions, settings)
+        # Send processes (worker_send_processes) each build their own gateway from the settings.
+        dispatch.gateway_factory = functools.partial(build_gateway, gateway_settings)
         return cls(
             settings=settings,
             store=store,
@@ -121,7 +139,7 @@ class Phonelist:
                 max_failures=settings.sign_in_max_failures,
                 lockout_minutes=settings.sign_in_lockout_minutes,
             ),
-            session_secret=load_or_create_session_secret(keys_dir),
+            session_secret=session_secret(settings),
             rules=rules,
             keywords=keywords,
             gateway=gateway,
@@ -134,15 +152,38 @@ class Phonelist:
                 store, keyring, contacts, exports, policy, settings.default_region
             ),
             audit=AuditService(store),
-            backups=BackupService(store, keys_dir, settings.resolved_backup_dir),
-            privacy=PrivacyService(store, keyring, consent),
+            backups=BackupService.from_settings(store, settings),
+            privacy=privacy,
+            erasure=Eraser(store, keyring, consent, contacts, privacy),
+            dispatch=dispatch,
         )
 
-    def rotation(self) -> KeyRotation:
-        return KeyRotation(self.store, self.settings.resolved_keys_dir, self.keyring)
+    def rotation(self, to: Path | None = None) -> KeyRotation:
+        """``to``: the staging file, for a keyring phonelist cannot write (keystore.py)."""
+        keys = rotation_keys(key_provider(self.settings), to)
+        return KeyRotation(self.store, keys, self.keyring)
+
+    @property
+    def campaigns(self) -> CampaignService:
+        return CampaignService(self.store, self.keyring, self.settings, self.segments, self.policy)
+
+    @property
+    def conversations(self) -> ConversationService:
+        return ConversationService(
+            self.store, self.keyring, self.settings, self.policy, self.contacts
+        )
+
+    @property
+    def privacy_requests(self) -> PrivacyRequestService:
+        return PrivacyRequestService(self.store, self.keyring, self.consent)
+
+    @property
+    def retention(self) -> RetentionService:
+        return RetentionService(self.store, self.consent.ledger, self.erasure)
 
     def close(self) -> None:
         self.imports.shutdown()
+        close_gateway(self.gateway)
         self.store.dispose()
 
     def __enter__(self) -> Phonelist:

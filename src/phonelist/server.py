@@ -14,8 +14,10 @@ from phonelist.backup.schedule import BackupScheduler
 from phonelist.bootstrap import initialize, is_initialized
 from phonelist.config import Settings
 from phonelist.core import Phonelist
+from phonelist.dispatch.worker import embedded_worker
 from phonelist.errors import ConfigError
 from phonelist.logfilter import PersonalDataFilter
+from phonelist.privacy.schedule import RetentionScheduler
 
 __all__ = ["run"]
 
@@ -47,6 +49,13 @@ def run(settings: Settings, *, host: str | None = None, port: int | None = None)
             keep=settings.backup_keep,
         )
         backups.start()
+        purges = RetentionScheduler(
+            core.retention,
+            Phonelist.system_actor("retention"),
+            interval_hours=settings.retention_interval_hours,
+        )
+        purges.start()
+        worker = embedded_worker(core.dispatch, settings)  # worker_embedded (docs/dispatch.md)
         try:
             shown = f"[{bind_host}]" if ":" in bind_host else bind_host
             print(f"phonelist: serving on http://{shown}:{bind_port}/", file=sys.stderr)
@@ -62,6 +71,9 @@ def run(settings: Settings, *, host: str | None = None, port: int | None = None)
                 server_header=False,
             )
         finally:
+            if worker is not None:
+                worker.stop()
+            purges.stop()
             backups.stop()
 
 

@@ -23,6 +23,7 @@ from tests.api.client import bearer, client_for, new_token
 
 P = Permission
 PUBLIC = "public"
+SIGNED = "signed"  # provider webhooks: no token, the provider's signature instead (never 2xx here)
 ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"  # a well-formed id that names nothing
 NUMBER = "+351912345678"
 
@@ -132,6 +133,52 @@ RULES: list[Case] = [
     Case("GET", "/api/v1/audit/verify", P.AUDIT_READ),
     # privacy
     Case("GET", "/api/v1/privacy/export", P.PRIVACY_MANAGE, params={"number": NUMBER}),
+    Case("POST", "/api/v1/privacy/erase", P.PRIVACY_MANAGE, json={"contact": ID}),
+    # provider webhooks
+    Case("POST", "/webhooks/{gateway}/inbound", SIGNED, "/webhooks/twilio/inbound",
+         data={"From": NUMBER, "Body": "STOP"}),
+    Case("POST", "/webhooks/{gateway}/status", SIGNED, "/webhooks/twilio/status",
+         data={"MessageSid": "SM1", "MessageStatus": "delivered"}),
+    # privacy request register (P4)
+    Case("GET", "/api/v1/privacy/requests", P.PRIVACY_MANAGE, params={"overdue": "true"}),
+    Case("POST", "/api/v1/privacy/requests", P.PRIVACY_MANAGE,
+         json={"kind": "access", "number": NUMBER, "note": "by email"}),
+    Case("GET", "/api/v1/privacy/requests/{request_id}", P.PRIVACY_MANAGE,
+         f"/api/v1/privacy/requests/{ID}"),
+    Case("POST", "/api/v1/privacy/requests/{request_id}/extend", P.PRIVACY_MANAGE,
+         f"/api/v1/privacy/requests/{ID}/extend", json={"months": 1, "reason": "complex"}),
+    Case("POST", "/api/v1/privacy/requests/{request_id}/close", P.PRIVACY_MANAGE,
+         f"/api/v1/privacy/requests/{ID}/close", json={"status": "done"}),
+    # campaigns, conversations, one-to-one messages, call logs (issue 7, campaigns helper)
+    Case("POST", "/api/v1/campaigns", P.CAMPAIGNS_MANAGE,
+         json={"name": "June", "body": "Hi {first_name|there}", "purpose": "informational",
+               "audience_kind": "list", "audience": "none"}),
+    Case("GET", "/api/v1/campaigns", P.MESSAGES_READ),
+    Case("GET", "/api/v1/campaigns/{campaign_id}", P.MESSAGES_READ, f"/api/v1/campaigns/{ID}"),
+    Case("PATCH", "/api/v1/campaigns/{campaign_id}", P.CAMPAIGNS_MANAGE,
+         f"/api/v1/campaigns/{ID}", json={"name": "July"}),
+    Case("POST", "/api/v1/campaigns/{campaign_id}/preview", P.CAMPAIGNS_MANAGE,
+         f"/api/v1/campaigns/{ID}/preview"),
+    Case("GET", "/api/v1/campaigns/{campaign_id}/preview/{contact_id}", P.CAMPAIGNS_MANAGE,
+         f"/api/v1/campaigns/{ID}/preview/{ID}"),
+    Case("POST", "/api/v1/campaigns/{campaign_id}/approve", P.CAMPAIGNS_APPROVE,
+         f"/api/v1/campaigns/{ID}/approve"),
+    Case("POST", "/api/v1/campaigns/{campaign_id}/launch", P.CAMPAIGNS_MANAGE,
+         f"/api/v1/campaigns/{ID}/launch"),
+    Case("POST", "/api/v1/campaigns/{campaign_id}/pause", P.CAMPAIGNS_MANAGE,
+         f"/api/v1/campaigns/{ID}/pause"),
+    Case("POST", "/api/v1/campaigns/{campaign_id}/resume", P.CAMPAIGNS_MANAGE,
+         f"/api/v1/campaigns/{ID}/resume"),
+    Case("POST", "/api/v1/campaigns/{campaign_id}/cancel", P.CAMPAIGNS_MANAGE,
+         f"/api/v1/campaigns/{ID}/cancel"),
+    Case("GET", "/api/v1/campaigns/{campaign_id}/stats", P.MESSAGES_READ,
+         f"/api/v1/campaigns/{ID}/stats"),
+    Case("GET", "/api/v1/contacts/{contact_id}/conversation", P.MESSAGES_READ,
+         f"/api/v1/contacts/{ID}/conversation"),
+    Case("POST", "/api/v1/contacts/{contact_id}/messages", P.MESSAGES_SEND,
+         f"/api/v1/contacts/{ID}/messages", json={"body": "Your order shipped"}),
+    Case("POST", "/api/v1/contacts/{contact_id}/calls", P.MESSAGES_SEND,
+         f"/api/v1/contacts/{ID}/calls", json={"outcome": "answered", "notes": "ok"}),
 ]  # fmt: skip
 GRANTED = frozenset(range(200, 300)) | {404, 409, 422}
 
@@ -147,7 +194,7 @@ def routes(core: Phonelist) -> set[tuple[str, str]]:
             stack.extend(inner.routes)
         elif isinstance(route, APIRoute):
             path = route.path
-            if path.startswith("/api/") or path in ("/healthz", "/readyz"):
+            if path.startswith(("/api/", "/webhooks/")) or path in ("/healthz", "/readyz"):
                 found.update((method, path) for method in route.methods)
     return found
 
@@ -184,6 +231,8 @@ def test_each_role_gets_what_the_matrix_says(core: Phonelist, role: Role) -> Non
             status = send(client, case)
             allowed = case.needs == PUBLIC or case.needs in held
             ok = status in GRANTED if allowed else status == 403
+            if case.needs == SIGNED:  # a token buys nothing: unsigned is refused or unknown
+                ok = status in (403, 404)
             if not ok:
                 wrong.append((case.method, case.path, status, "allowed" if allowed else "denied"))
     assert not wrong, f"{role.value}: {wrong}"
@@ -195,6 +244,8 @@ def test_no_route_but_health_answers_without_a_token(core: Phonelist) -> None:
         for case in RULES:
             status = send(client, case)
             expected = {200} if case.needs == PUBLIC else {401}
+            if case.needs == SIGNED:
+                expected = {403, 404}
             if status not in expected:
                 wrong.append((case.method, case.path, status))
     assert not wrong

@@ -16,14 +16,18 @@ from phonelist import __version__, web
 from phonelist.api import (
     admin,
     audit,
+    campaigns,
     consent,
     contacts,
     exports,
     health,
     imports,
+    messages,
     policy,
     privacy,
+    privacy_requests,
     segments,
+    webhooks,
 )
 from phonelist.api.errors import json_error, problem_of
 from phonelist.api.middleware import AccessLog, BodyLimit, LastResort, SecurityHeaders
@@ -58,6 +62,10 @@ def create_app(core: Phonelist) -> FastAPI:
     app.include_router(policy.router)
     app.include_router(audit.router)
     app.include_router(privacy.router)
+    app.include_router(privacy_requests.router)
+    app.include_router(campaigns.router)
+    app.include_router(messages.router)
+    app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(web.router)
     app.mount("/static", web.static_files(), name="static")

@@ -17,15 +17,19 @@ from phonelist import __version__
 from phonelist.cli import (
     audit,
     backup,
+    campaigns,
     consent,
     contacts,
     fields,
     imports,
     inbound,
     keys,
+    messages,
     numbers,
     policy,
     privacy,
+    privacy_requests,
+    retention,
     segments,
     statuses,
     suppress,
@@ -36,6 +40,7 @@ from phonelist.cli import (
 from phonelist.cli.context import CliState
 from phonelist.cli.export import export
 from phonelist.cli.output import EXIT_CODES
+from phonelist.cli.worker import worker
 
 __all__ = ["app", "main"]
 
@@ -90,6 +95,7 @@ def root(
 
 app.command("init")(system.init)
 app.command("serve")(system.serve)
+app.command("worker")(worker)
 app.command("search")(contacts.search)
 app.command("export")(export)
 app.command("import")(imports.run_import)
@@ -110,6 +116,10 @@ app.add_typer(suppress.dnc_app)
 app.add_typer(backup.app)
 app.add_typer(audit.app)
 app.add_typer(privacy.app)
+privacy.app.add_typer(privacy_requests.app)
+app.add_typer(retention.app)
+app.add_typer(campaigns.app)
+app.add_typer(messages.app)
 
 
 def main() -> None:

@@ -113,6 +113,26 @@ class InboundService:
         language: str | None = None,
     ) -> InboundResult:
         """Process one inbound message from ``number``; returns what was done and said."""
+        result = self.handle_once(actor, number, text, to=to, at=at, language=language)
+        assert result is not None  # without a provider reference nothing is a repeat
+        return result
+
+    def handle_once(
+        self,
+        actor: Actor,
+        number: str,
+        text: str,
+        *,
+        provider_ref: str | None = None,
+        to: str | None = None,
+        at: dt.datetime | None = None,
+        language: str | None = None,
+    ) -> InboundResult | None:
+        """:meth:`handle`, once per ``provider_ref`` (the provider's id of the message).
+
+        A provider retrying a webhook sends the same message again; one already processed
+        is not processed twice, and the answer is None.
+        """
         actor.require(Permission.INBOUND_PROCESS)
         if len(text) > MAX_TEXT:
             raise ValidationError(f"message longer than {MAX_TEXT} characters", field="text")
@@ -124,6 +144,8 @@ class InboundService:
         e164 = self.consent.e164(number)
         classification = classify_reply(text, language, self.keywords)
         with self.store.write() as session:
+            if provider_ref is not None and self._seen(session, actor, provider_ref):
+                return None
             message = store_message(
                 session,
                 self.keyring,
@@ -136,6 +158,7 @@ class InboundService:
                 status="received",
                 sender=to,
             )
+            message.provider_ref = provider_ref
             session.flush()
             result, outbox = self._act(session, actor, e164, message, classification, at, to)
             audit(
@@ -148,6 +171,19 @@ class InboundService:
             )
         self.consent.send(actor, outbox)
         return result
+
+    @staticmethod
+    def _seen(session: Session, actor: Actor, provider_ref: str) -> bool:
+        return (
+            session.scalar(
+                select(Message.id).where(
+                    Message.workspace_id == actor.workspace_id,
+                    Message.provider_ref == provider_ref,
+                    Message.direction == "in",
+                )
+            )
+            is not None
+        )
 
     def _act(
         self,

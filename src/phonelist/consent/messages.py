@@ -1,29 +1,27 @@
 """Messages in and out, as the consent domain sees them: stored sealed, delivered after commit.
 
 A reply (confirmation, HELP answer, double opt-in request) is first stored as ``queued`` in the
-same transaction as the change that caused it, then handed to the gateway once that change is
-committed: the opt-out never waits on a provider, and a crash between the two leaves a queued
-reply to resend rather than a lost opt-out.
+outbox in the same transaction as the change that caused it, then handed to the gateway once
+that change is committed, through the dispatcher's send path: the opt-out never waits on a
+provider, and a crash between the two leaves a queued reply that the worker sends (under the
+same idempotency key) rather than a lost opt-out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from phonelist.gateways import Gateway, GatewayError, Outbound
+from phonelist.clock import utcnow
+from phonelist.gateways import Gateway, Outbound
 from phonelist.ids import new_id
 from phonelist.security.crypto import Keyring
 from phonelist.store import Store
 from phonelist.store.consent_models import Message
 
 __all__ = ["Delivery", "deliver", "queue", "store_message"]
-
-log = logging.getLogger(__name__)
 
 
 def store_message(
@@ -66,6 +64,7 @@ def store_message(
 class Delivery:
     message_id: str
     outbound: Outbound
+    at: dt.datetime | None = None  # when it was queued: the instant of the hand-over
 
 
 def queue(
@@ -89,23 +88,22 @@ def queue(
         purpose=purpose,
         sender=outbound.sender,
     )
-    return Delivery(message.id, outbound)
+    return Delivery(message.id, outbound, at)
 
 
-def deliver(store: Store, gateway: Gateway, deliveries: list[Delivery]) -> list[tuple[str, str]]:
-    """Send queued replies; returns (number, provider error code) for each refusal (O7)."""
+def deliver(
+    store: Store, gateway: Gateway, deliveries: list[Delivery], keyring: Keyring
+) -> list[tuple[str, str]]:
+    """Send queued replies now, through the outbox (:mod:`phonelist.dispatch.immediate`).
+
+    Returns (number, provider code) for each provider opt-out (O7). A retryable failure
+    leaves the reply queued for the worker; any other leaves it ``failed``.
+    """
+    from phonelist.dispatch.immediate import send_now  # dispatch imports the consent service
+
     errors: list[tuple[str, str]] = []
     for delivery in deliveries:
-        try:
-            result = gateway.send(delivery.outbound)
-            status, ref, error = "sent", result.provider_ref, None
-        except GatewayError as exc:
-            status, ref, error = "failed", None, exc.provider_code or exc.code
-            errors.append((delivery.outbound.to, error))
-            log.warning("reply %s not sent: provider error %s", delivery.message_id, error)
-        with store.write() as session:
-            message = session.scalars(
-                select(Message).where(Message.id == delivery.message_id)
-            ).one()
-            message.status, message.provider_ref, message.error = status, ref, error
+        errors.extend(
+            send_now(store, keyring, gateway, [delivery.message_id], delivery.at or utcnow())
+        )
     return errors

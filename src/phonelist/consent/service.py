@@ -32,6 +32,7 @@ from phonelist.consent.commands import (
 from phonelist.consent.ledger import Entry, Ledger
 from phonelist.consent.messages import Delivery, deliver, queue
 from phonelist.consent.replies import Replies
+from phonelist.dispatch.outbox import cancel_revoked
 from phonelist.errors import NotFound, ValidationError
 from phonelist.gateways import Gateway, Outbound
 from phonelist.ids import new_id
@@ -97,7 +98,7 @@ class ConsentService:
 
     def send(self, actor: Actor, outbox: list[Delivery]) -> None:
         """Deliver replies queued by a committed change; provider opt-out errors suppress."""
-        for e164, code in deliver(self.store, self.gateway, outbox):
+        for e164, code in deliver(self.store, self.gateway, outbox, self.keyring):
             if self.on_provider_error is not None:
                 self.on_provider_error(actor, e164, code)
 
@@ -207,6 +208,7 @@ class ConsentService:
             scope="one" if narrow else "all",
         )
         record = self.ledger.append(session, actor.workspace_id, actor.label, entry, now)
+        cancel_revoked(session, self.keyring, actor.workspace_id, entry)  # docs/dispatch.md
         audit(
             session,
             actor,

@@ -5,38 +5,34 @@
 (consent flags relative to the instant, registry and suppression membership), contacts with
 equal values share one call of ``decide``, and each chunk is read in its own transaction, so an
 opt-out committed while an audience is being decided is honoured by every chunk read after it.
+The rows come from ``policy_facts``, which triggers keep in the transaction of every write
+(migration 0008, :mod:`phonelist.policy.audience`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (
-    Integer,
-    String,
-    Text,
-    TypeDecorator,
-    and_,
-    case,
-    cast,
-    func,
-    literal,
-    or_,
-    select,
-    type_coerce,
-)
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from phonelist.errors import ValidationError
 from phonelist.numbers import analyze, area_code, normalize
-from phonelist.policy.engine import decide, profile_of
-from phonelist.policy.facts import CASL_IMPLIED, CHANNELS, PURPOSES, Consent, Decision, Facts, Send
+from phonelist.policy.audience import (
+    PT_OPTOUT,
+    US_DNC,
+    Raw,
+    facts_query,
+    instant,
+    reduced_facts,
+)
+from phonelist.policy.engine import DecisionMemo, decide, profile_of
+from phonelist.policy.facts import CHANNELS, PURPOSES, Consent, Decision, Facts, Send
 from phonelist.policy.rules import RuleSet
 from phonelist.policy.states import us_state
 from phonelist.security.crypto import Keyring
@@ -44,10 +40,13 @@ from phonelist.security.permissions import Actor, Permission
 from phonelist.store import Store
 from phonelist.store.consent_models import ConsentState, Message, RegistryImport, RegistryNumber
 from phonelist.store.models import Contact, LineLookup, PhoneNumber, Suppression
+from phonelist.store.policy_models import policy_facts
 
-__all__ = ["Check", "PolicyService"]
+__all__ = ["Check", "ChunkReader", "PolicyService"]
 
-US_DNC, PT_OPTOUT = "us_dnc", "pt_optout"
+# (connection, workspace, channel, purpose, after contact id, contact ids or None, limit): the
+# next chunk's rows in contact order, laid out as audience.COLUMNS.
+ChunkReader = Callable[[Connection, int, str, str, str, list[str] | None, int], Sequence[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +172,7 @@ class PolicyService:
                     Message.workspace_id == workspace_id,
                     Message.e164_index == index,
                     Message.direction == "out",
-                    Message.status.in_(("queued", "sent")),
+                    Message.status.in_(("sending", "sent", "delivered", "undelivered")),
                     Message.at > at - self.history_window,
                     Message.at <= at,
                 )
@@ -215,13 +214,45 @@ class PolicyService:
     ) -> Iterator[tuple[str, Decision]]:
         """Decide every contact (their primary number), or those in ``contact_ids``.
 
-        Equal to ``check`` for each contact; a Hypothesis test holds the two together.
+        Equal to ``check`` for each contact; a Hypothesis test holds the two together. Each
+        chunk is one range of ``policy_facts`` read in its own transaction.
         """
+        return self.decide_rows(
+            actor,
+            channel,
+            purpose,
+            at,
+            self._facts_chunk,
+            contact_ids=contact_ids,
+            sender=sender,
+            subject=subject,
+            emergency_override=emergency_override,
+            chunk_size=chunk_size,
+            between_chunks=between_chunks,
+        )
+
+    def decide_rows(
+        self,
+        actor: Actor,
+        channel: str,
+        purpose: str,
+        at: dt.datetime,
+        read: ChunkReader,
+        *,
+        contact_ids: Sequence[str] | None = None,
+        sender: str | None = None,
+        subject: str | None = None,
+        emergency_override: bool = False,
+        chunk_size: int = 50_000,
+        between_chunks: Callable[[], None] | None = None,
+    ) -> Iterator[tuple[str, Decision]]:
+        """``decide_audience`` over the rows that ``read`` gives (layout: audience.COLUMNS)."""
         actor.require(Permission.POLICY_CHECK)
         _check_args(channel, purpose, at)
         workspace = actor.workspace_id
-        registry = self.rules.registry
-        memo: dict[tuple[Any, ...], Decision] = {}
+        rules = self.rules
+        memo: dict[tuple[Any, ...], Decision] = {}  # by row: no profile to build
+        shared = DecisionMemo(channel, purpose, at, rules)  # by profile: no rules to evaluate
         after = ""
 
         @lru_cache(maxsize=4096)
@@ -233,218 +264,80 @@ class PolicyService:
             probe = (Send(at, channel, purpose, sender, subject),)
             return bool(
                 profile_of(
-                    facts, channel, purpose, at, probe, self.rules, sender=sender, subject=subject
+                    facts, channel, purpose, at, probe, rules, sender=sender, subject=subject
                 ).capped
             )
 
         wanted = sorted(set(contact_ids)) if contact_ids is not None else None
+        dates: dict[str, dt.date] = {}
         with self.store.read() as session:
             # Recent sends are read once per run: caps are about what this run and earlier
             # ones sent, not about opt-outs (which every chunk reads afresh).
             history = self._history(session.connection(), workspace, at)
         while True:
-            with self.store.read() as session:
-                dates = self._registry_dates(session, workspace)
-                query = self._audience_query(workspace, channel, purpose, at, registry)
-                if wanted is not None:
-                    batch_ids = [i for i in wanted if i > after][:chunk_size]
-                    if not batch_ids:
-                        return
-                    query = query.where(Contact.id.in_(batch_ids))
-                query = query.where(Contact.id > after).order_by(Contact.id).limit(chunk_size)
-                connection = session.connection()  # Core rows: no ORM bookkeeping per row
-                rows = connection.execute(query).all()
-                if not rows:
+            batch_ids = None
+            if wanted is not None:
+                batch_ids = [i for i in wanted if i > after][:chunk_size]
+                if not batch_ids:
                     return
-                span = (after, rows[-1][0])
-                kinds = self._suppressions(connection, workspace, span)
+            with self.store.read() as session:
+                fresh = self._registry_dates(session, workspace)
+                connection = session.connection()  # Core rows: no ORM bookkeeping per row
+                rows = read(connection, workspace, channel, purpose, after, batch_ids, chunk_size)
+            if not rows:
+                return
+            if fresh != dates:  # a registry import since the last chunk: rows decide anew
+                dates = fresh
+                memo.clear()
+            sends_of, known = history.get, memo.get  # bound once: a million calls each
             for row in rows:
-                contact_id, index = row[0], row[1]
-                sends = history.get(index, ())
-                if sends and not counts_sends(row[2], row[3], row[6], row[7]):
-                    sends = ()  # no cap applies to this number: its sends change nothing
-                key = (*row[2:], kinds.get(index, frozenset()), sends)
-                decision = memo.get(key)
+                sends = sends_of(row[1]) if history else None
+                if sends is not None and not counts_sends(row[2], row[3], row[6], row[7]):
+                    sends = None  # no cap applies to this number: its sends change nothing
+                key = row[2:] if sends is None else (row[2:], sends)
+                decision = known(key)
                 if decision is None:
-                    facts = self._reduced_facts(
-                        row, channel, purpose, kinds.get(index), at, dates, emergency_override
-                    )
-                    decision = decide(
+                    facts = reduced_facts(row, channel, purpose, at, dates, emergency_override)
+                    profile = profile_of(
                         facts,
                         channel,
                         purpose,
                         at,
-                        sends,
-                        self.rules,
+                        sends or (),
+                        rules,
                         sender=sender,
                         subject=subject,
                     )
-                    memo[key] = decision
-                yield contact_id, decision
+                    decision = memo[key] = shared.decide(profile)
+                yield row[0], decision
             after = rows[-1][0]
             if len(rows) < chunk_size:
                 return
             if between_chunks is not None:
                 between_chunks()
 
-    def _audience_query(
-        self, workspace: int, channel: str, purpose: str, at: dt.datetime, registry: Any
-    ) -> Any:
-        dnc = aliased(RegistryNumber)
-        pt = aliased(RegistryNumber)
-        optout = self.rules.national_optout
-        registered = dnc.e164_index.is_not(None)
-        # Instants are read only where the rules can use them (an expiring consent, the business
-        # relationship of a registered number): elsewhere they would only keep contacts from
-        # sharing one decision.
-        expiring = or_(ConsentState.expires_at.is_not(None), ConsentState.method.in_(CASL_IMPLIED))
-        return (
-            select(
-                Contact.id,
-                PhoneNumber.e164_index,
-                PhoneNumber.region,
-                PhoneNumber.area_code,
-                cast(PhoneNumber.time_zones, Text),
-                Contact.time_zone,
-                Contact.country,
-                Contact.region,
-                ConsentState.status,
-                ConsentState.method,
-                cast(ConsentState.written, Integer),
-                ConsentState.sender,
-                cast(ConsentState.evidence, Text),
-                type_coerce(case((expiring, ConsentState.since), else_=None), Raw()),
-                type_coerce(ConsentState.expires_at, Raw()),
-                case(
-                    (
-                        and_(
-                            LineLookup.reassigned.is_(True),
-                            func.date(ConsentState.since) <= LineLookup.reassigned_since,
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                ),
-                type_coerce(case((registered, Contact.last_purchase_at), else_=None), Raw()),
-                type_coerce(case((registered, Contact.last_inquiry_at), else_=None), Raw()),
-                case((dnc.e164_index.is_not(None), 1), else_=0),
-                case((pt.e164_index.is_not(None), 1), else_=0),
-                cast(Contact.legal_person, Integer),
-            )
-            .join(
-                PhoneNumber,
-                and_(PhoneNumber.contact_id == Contact.id, PhoneNumber.is_primary.is_(True)),
-            )
-            .outerjoin(
-                ConsentState,
-                and_(
-                    ConsentState.workspace_id == workspace,
-                    ConsentState.e164_index == PhoneNumber.e164_index,
-                    ConsentState.channel == channel,
-                    ConsentState.purpose == purpose,
-                ),
-            )
-            # Each look-up below is made only where the engine reads its answer (terms on
-            # the outer tables are tested before the index is searched).
-            .outerjoin(
-                LineLookup,
-                and_(
-                    ConsentState.status.is_not(None),  # D4 voids a consent: none, nothing to void
-                    LineLookup.workspace_id == workspace,
-                    LineLookup.e164_index == PhoneNumber.e164_index,
-                ),
-            )
-            .outerjoin(
-                dnc,
-                and_(
-                    literal(purpose == "marketing" and registry is not None),
-                    PhoneNumber.region.in_(sorted(registry.regions) if registry else []),
-                    dnc.workspace_id == workspace,
-                    dnc.registry_name == US_DNC,
-                    dnc.e164_index == PhoneNumber.e164_index,
-                ),
-            )
-            .outerjoin(
-                pt,
-                and_(
-                    literal(purpose == "marketing" and optout is not None),
-                    PhoneNumber.region.in_(sorted(optout.regions) if optout else []),
-                    pt.workspace_id == workspace,
-                    pt.registry_name == PT_OPTOUT,
-                    pt.e164_index == PhoneNumber.e164_index,
-                ),
-            )
-            # "+ 0": not the workspace/status index, so that SQLite walks the primary key in
-            # order (a range per chunk) instead of sorting the whole workspace for each chunk.
-            .where(Contact.workspace_id + 0 == workspace)
-        )
-
-    def _reduced_facts(
+    def _facts_chunk(
         self,
-        row: Any,
+        connection: Connection,
+        workspace: int,
         channel: str,
         purpose: str,
-        kinds: frozenset[str] | None,
-        at: dt.datetime,
-        dates: dict[str, dt.date],
-        emergency_override: bool,
-    ) -> Facts:
-        """Facts that every rule reads like the contact's own: dates become SQL's flags."""
-        (
-            _,
-            _,
-            region,
-            code,
-            zones,
-            contact_tz,
-            country,
-            contact_region,
-            status,
-            method,
-            written,
-            sender,
-            evidence,
-            since,
-            expires,
-            void,
-            purchase,
-            inquiry,
-            dnc,
-            pt,
-            legal,
-        ) = row
-        consents: tuple[Consent, ...] = ()
-        if status is not None:
-            consents = (
-                Consent(
-                    channel=channel,
-                    purpose=purpose,
-                    status=status,
-                    method=method,
-                    since=_instant(since) or at,
-                    written=bool(written),
-                    sender=sender,
-                    expires_at=_instant(expires),
-                    evidence=frozenset(json.loads(evidence) if evidence else ()),
-                ),
-            )
-        return Facts(
-            region=region,
-            area_code=code,
-            number_time_zones=tuple(json.loads(zones)) if zones else (),
-            contact_time_zone=contact_tz,
-            state=us_state(country, contact_region),
-            consents=consents,
-            suppressions=kinds or frozenset(),
-            dnc_registered=bool(dnc),
-            registry_date=dates.get(code) if code else None,
-            national_optout_listed=bool(pt),
-            legal_person=bool(legal),
-            last_purchase_at=_instant(purchase),
-            last_inquiry_at=_instant(inquiry),
-            disconnected_on=at.date() if void else None,
-            emergency_override=emergency_override,
-        )
+        after: str,
+        contact_ids: list[str] | None,
+        limit: int,
+    ) -> Sequence[Any]:
+        query = facts_query(workspace, channel, purpose, self.rules)
+        if contact_ids is not None:
+            query = query.where(policy_facts.c.contact_id.in_(contact_ids))
+        query = query.where(policy_facts.c.contact_id > after).limit(limit)
+        # The driver's own tuples: no column of the query has a result processor, and building
+        # a Row for each of a million rows took as long as SQLite's reading them.
+        result = connection.execute(query)
+        try:
+            rows: Sequence[Any] = result.cursor.fetchall()
+        finally:
+            result.close()
+        return rows
 
     def _registry_dates(self, session: Session, workspace: int) -> dict[str, dt.date]:
         rows = session.execute(
@@ -457,27 +350,6 @@ class PolicyService:
         )
         return {code: day for code, day in rows}
 
-    def _suppressions(
-        self, connection: Connection, workspace: int, span: tuple[str, str]
-    ) -> dict[bytes, frozenset[str]]:
-        """Active suppressions of the primary numbers of contacts in ``span`` (after, last]."""
-        found: dict[bytes, set[str]] = {}
-        query = (
-            select(PhoneNumber.e164_index, Suppression.kind)
-            .join(
-                Suppression,
-                and_(
-                    Suppression.workspace_id == workspace,
-                    Suppression.e164_index == PhoneNumber.e164_index,
-                    Suppression.lifted_at.is_(None),
-                ),
-            )
-            .where(_primary_in(workspace, span))
-        )
-        for index, kind in connection.execute(query):
-            found.setdefault(index, set()).add(kind)
-        return {k: frozenset(v) for k, v in found.items()}
-
     def _history(
         self, connection: Connection, workspace: int, at: dt.datetime
     ) -> dict[bytes, tuple[Send, ...]]:
@@ -485,7 +357,7 @@ class PolicyService:
         found: dict[bytes, list[Send]] = {}
         query = select(
             Message.e164_index,
-            Message.at,
+            type_coerce(Message.at, Raw()),
             Message.channel,
             Message.purpose,
             Message.sender,
@@ -495,37 +367,16 @@ class PolicyService:
             Message.at > at - self.history_window,
             Message.at <= at,
             Message.direction == "out",
-            Message.status.in_(("queued", "sent")),
+            Message.status.in_(("sending", "sent", "delivered", "undelivered")),
         )
-        for m in connection.execute(query):
-            found.setdefault(m[0], []).append(Send(m[1], m[2], m[3] or "informational", m[4], m[5]))
+        result = connection.execute(query)
+        try:
+            for m in result.cursor.fetchall():  # driver tuples, as in _facts_chunk
+                send = Send(instant(m[1]) or at, m[2], m[3] or "informational", m[4], m[5])
+                found.setdefault(m[0], []).append(send)
+        finally:
+            result.close()
         return {k: tuple(sorted(v, key=lambda s: (s.at, s.channel))) for k, v in found.items()}
-
-
-class Raw(TypeDecorator[Any]):
-    """A column read as the driver gives it: no per-row conversion (see :func:`_instant`)."""
-
-    impl = String
-    cache_ok = True
-
-
-def _instant(value: Any) -> dt.datetime | None:
-    """A stored UTC instant as the driver returned it (text on SQLite), made aware."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    assert isinstance(value, dt.datetime)
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def _primary_in(workspace: int, span: tuple[str, str]) -> Any:
-    return and_(
-        PhoneNumber.workspace_id == workspace,
-        PhoneNumber.is_primary.is_(True),
-        PhoneNumber.contact_id > span[0],
-        PhoneNumber.contact_id <= span[1],
-    )
 
 
 def _check_args(channel: str, purpose: str, at: dt.datetime) -> None:

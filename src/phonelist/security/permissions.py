@@ -43,6 +43,11 @@ class Permission(StrEnum):
     SEGMENTS_MANAGE = "segments.manage"  # save and delete saved segments
     AUDIT_READ = "audit.read"  # show and verify the audit log (owners and admins)
     PRIVACY_MANAGE = "privacy.manage"  # export all data held about a person (owners and admins)
+    CAMPAIGNS_MANAGE = "campaigns.manage"  # compose, preview, launch, pause and cancel campaigns
+    CAMPAIGNS_APPROVE = "campaigns.approve"  # approve marketing campaigns above the threshold
+    CAMPAIGNS_EMERGENCY = "campaigns.emergency"  # emergency broadcasts (always audited)
+    MESSAGES_READ = "messages.read"  # conversations and campaign statistics
+    MESSAGES_SEND = "messages.send"  # one-to-one follow-ups and call logs, under the policy
 
 
 _ALL = frozenset(Permission)
@@ -65,19 +70,31 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CONTACTS_WRITE,
             Permission.CONTACTS_DELETE,
             Permission.SEGMENTS_MANAGE,
+            Permission.CAMPAIGNS_MANAGE,
+            Permission.MESSAGES_READ,
+            Permission.MESSAGES_SEND,
             *_CONSENT_DESK,
         }
     ),
     # Agents record what people tell them: consent, opt-outs and do-not-call requests (C6, O8).
     # They see numbers masked (no contacts.numbers); to show an agent full numbers, give the
     # user the editor role.
-    Role.AGENT: frozenset({Permission.CONTACTS_READ, Permission.CONTACTS_WRITE, *_CONSENT_DESK}),
+    Role.AGENT: frozenset(
+        {
+            Permission.CONTACTS_READ,
+            Permission.CONTACTS_WRITE,
+            Permission.MESSAGES_READ,
+            Permission.MESSAGES_SEND,
+            *_CONSENT_DESK,
+        }
+    ),
     Role.VIEWER: frozenset(
         {
             Permission.CONTACTS_READ,
             Permission.CONTACTS_NUMBERS,
             Permission.CONSENT_READ,
             Permission.POLICY_CHECK,
+            Permission.MESSAGES_READ,
         }
     ),
 }

@@ -71,6 +71,7 @@ class LedgerHead(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+    mac_version: Mapped[int] = mapped_column(Integer, default=2)  # 1: chain from before erasure
 
 
 class ConsentState(Base):
@@ -127,6 +128,10 @@ class Message(Base):
     __table_args__ = (
         Index(None, "workspace_id", "e164_index", "at"),
         Index(None, "workspace_id", "at"),  # recent sends of a whole audience (caps)
+        Index(None, "status", "not_before"),  # the dispatcher's claim of due messages
+        Index(None, "workspace_id", "campaign_id", "status"),
+        Index(None, "provider_ref"),  # delivery receipts find their message
+        Index(None, "workspace_id", "idempotency_key", unique=True),  # never queued twice
     )
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
@@ -144,6 +149,22 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(16))  # received | sent | failed
     provider_ref: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(String(200))
+    # The outbox (issue 7): queued -> sending -> sent -> delivered | failed | undelivered,
+    # or cancelled (blocked by the check before sending). See phonelist.dispatch.
+    campaign_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    contact_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    not_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    gateway: Mapped[str | None] = mapped_column(String(32))
+    encoding: Mapped[str | None] = mapped_column(String(8))
+    segments: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    error_code: Mapped[str | None] = mapped_column(String(32))
 
 
 class ReviewItem(Base):

@@ -20,6 +20,7 @@ from phonelist.clock import utcnow
 from phonelist.config import Settings
 from phonelist.consent.commands import Revoke
 from phonelist.consent.service import ConsentService
+from phonelist.dispatch.outbox import cancel_for_opt_out
 from phonelist.errors import NotFound, ValidationError
 from phonelist.ids import new_id
 from phonelist.numbers import normalize
@@ -123,6 +124,7 @@ class SuppressionService:
         )
         session.add(row)
         session.flush()
+        cancel_for_opt_out(session, actor.workspace_id, index)  # queued sends: docs/dispatch.md
         audit(session, actor, "suppression.add", "suppression", sid, {"kind": kind})
         return row
 

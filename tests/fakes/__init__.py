@@ -1,0 +1,1 @@
+"""Local fakes of the providers phonelist talks to, served over real HTTP."""
