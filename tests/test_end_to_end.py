@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from phonelist import Phonelist, Settings
-from phonelist.api import create_app
+from phonelist.api.app import create_app
 from phonelist.campaigns import Draft
 from phonelist.imports import ConsentBasis, ImportOptions
 from phonelist.security.permissions import Actor

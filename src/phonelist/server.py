@@ -9,7 +9,7 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from phonelist.api import create_app
+from phonelist.api.app import create_app
 from phonelist.backup.schedule import BackupScheduler
 from phonelist.bootstrap import initialize, is_initialized
 from phonelist.config import Settings

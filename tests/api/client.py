@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from starlette.exceptions import StarletteDeprecationWarning
 
 from phonelist import Phonelist
-from phonelist.api import create_app
+from phonelist.api.app import create_app
 from phonelist.security.permissions import Role
 
 with warnings.catch_warnings():

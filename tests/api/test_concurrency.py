@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from phonelist import Phonelist
-from phonelist.api import create_app
+from phonelist.api.app import create_app
 from phonelist.numbers import normalize
 from tests.api.client import bearer, contact_count
 from tests.conftest import BACKENDS

@@ -17,7 +17,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from phonelist import Phonelist
-from phonelist.api import create_app
+from phonelist.api.app import create_app
 from phonelist.security.permissions import ROLE_PERMISSIONS, Permission, Role
 from tests.api.client import bearer, client_for, new_token
 

@@ -28,8 +28,7 @@ from hypothesis import settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from phonelist import Phonelist
-from phonelist.api import create_app
-from phonelist.api.app import API_PREFIX
+from phonelist.api.app import API_PREFIX, create_app
 from tests.api.client import bearer, new_token
 from tests.conftest import BACKENDS
 

@@ -14,9 +14,9 @@ from phonelist.audit.service import AuditFilter
 from phonelist.backup import restore_backup, run_scheduled_backup, verify_backup
 from phonelist.backup.format import BACKUP_KEY_FILE
 from phonelist.backup.schedule import BackupScheduler
-from phonelist.errors import BackupError, ValidationError
+from phonelist.errors import BackupError, PermissionDenied, ValidationError
 from phonelist.security.crypto import Keyring, write_secret_file
-from phonelist.security.permissions import Actor
+from phonelist.security.permissions import Actor, Role
 from tests import pg
 from tests.backup.conftest import PEOPLE, table_rows
 
@@ -216,3 +216,12 @@ def test_a_failing_scheduled_backup_is_logged_not_raised(
     with caplog.at_level(logging.ERROR, logger="phonelist.backup"):
         scheduler.tick()
     assert "scheduled backup failed" in caplog.text and "not a directory" in caplog.text
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.EDITOR, Role.AGENT, Role.VIEWER])
+def test_only_owners_make_backups(core: Phonelist, tmp_path: Path, role: Role) -> None:
+    """A backup holds every sealed value of every person: keys.manage, owners only."""
+    someone = Actor(core.cli_actor().workspace_id, role, "user", "someone")
+    with pytest.raises(PermissionDenied):
+        core.backups.create(someone, to=tmp_path / "b", now=dt.datetime.now(dt.UTC))
+    assert not (tmp_path / "b").exists() or not list((tmp_path / "b").iterdir())

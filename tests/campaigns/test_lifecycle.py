@@ -229,6 +229,9 @@ def test_emergency_needs_the_permission_and_a_reason(core: Phonelist) -> None:
     )
     with pytest.raises(PermissionDenied):
         campaigns.launch(EDITOR, created.id, now=AT)
+    with pytest.raises(PermissionDenied, match=r"campaigns\.emergency"):
+        # Nor may an editor make it an ordinary campaign, and then launch that.
+        campaigns.update(EDITOR, created.id, draft(purpose="informational"), now=AT)
     launched = campaigns.launch(ADMIN, created.id, now=AT)
     # No consent needed and no quiet hours (C1, H2); the internal list still holds (D1).
     assert launched.preview["send"] == 2

@@ -34,6 +34,15 @@ from phonelist.api.middleware import AccessLog, BodyLimit, LastResort, SecurityH
 from phonelist.api.routing import API_PREFIX
 from phonelist.core import Phonelist
 from phonelist.errors import PhonelistError
+from phonelist.web import campaigns as web_campaigns
+from phonelist.web import contacts as web_contacts
+from phonelist.web import dashboard as web_dashboard
+from phonelist.web import forms_admin as web_forms_admin
+from phonelist.web import imports as web_imports
+from phonelist.web import join as web_join
+from phonelist.web import review as web_review
+from phonelist.web import segments as web_segments
+from phonelist.web import settings as web_settings
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -67,7 +76,16 @@ def create_app(core: Phonelist) -> FastAPI:
     app.include_router(messages.router)
     app.include_router(webhooks.router)
     app.include_router(health.router)
+    app.include_router(web_contacts.router)
     app.include_router(web.router)
+    app.include_router(web_campaigns.router)
+    app.include_router(web_dashboard.router)
+    app.include_router(web_imports.router)
+    app.include_router(web_segments.router)
+    app.include_router(web_review.router)
+    app.include_router(web_settings.router)
+    app.include_router(web_forms_admin.router)  # issue 8: settings → consent texts and forms
+    app.include_router(web_join.router)  # issue 8: the public opt-in form, /join/*
     app.mount("/static", web.static_files(), name="static")
 
     for error in (PhonelistError, RequestValidationError, HTTPException):
@@ -87,7 +105,7 @@ def create_app(core: Phonelist) -> FastAPI:
         BodyLimit,
         max_bytes=settings.max_request_bytes,
         render=render_error,
-        uploads=(f"{API_PREFIX}/imports", settings.max_upload_bytes),
+        uploads=((f"{API_PREFIX}/imports", "/imports/upload"), settings.max_upload_bytes),
     )
     app.add_middleware(LastResort, render=render_error)
     app.add_middleware(AccessLog)

@@ -7,6 +7,7 @@ them and sync endpoints keep running in the threadpool.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -19,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from phonelist.api.errors import log_unexpected
 
 __all__ = [
+    "EMBEDDABLE_PREFIXES",
+    "FRAME_ANCESTORS_HEADER",
     "AccessLog",
     "BodyLimit",
     "BodyTooLarge",
@@ -39,6 +42,13 @@ DOCS_CSP = (
     "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 )
+
+# The public opt-in form may be embedded in other sites: a response on a path under one of
+# these prefixes may name the allowed embedders in this (internal, removed) header, e.g.
+# "https://shop.example"; the middleware puts them in frame-ancestors and drops X-Frame-Options.
+EMBEDDABLE_PREFIXES = ("/join/",)
+FRAME_ANCESTORS_HEADER = "x-phonelist-frame-ancestors"
+_SOURCES = re.compile(r"[A-Za-z0-9:/.*'_-]+( [A-Za-z0-9:/.*'_-]+)*")
 
 ErrorRenderer = Callable[[Request, Exception], Response]
 
@@ -63,7 +73,7 @@ class BodyLimit:
         *,
         max_bytes: int,
         render: ErrorRenderer,
-        uploads: tuple[str, int] | None = None,
+        uploads: tuple[str | tuple[str, ...], int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -128,14 +138,24 @@ class SecurityHeaders:
             return
         policy = DOCS_CSP if scope["path"] == self.docs_path else CSP
         cacheable = scope["path"].startswith("/static/")
+        embeddable = scope["path"].startswith(EMBEDDABLE_PREFIXES)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = policy
+                ancestors = headers.get(FRAME_ANCESTORS_HEADER, "")
+                if FRAME_ANCESTORS_HEADER in headers:
+                    del headers[FRAME_ANCESTORS_HEADER]
+                framed = embeddable and _SOURCES.fullmatch(ancestors) is not None
+                headers["Content-Security-Policy"] = (
+                    policy.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+                    if framed
+                    else policy
+                )
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
-                headers["X-Frame-Options"] = "DENY"
+                if not framed:
+                    headers["X-Frame-Options"] = "DENY"
                 if not cacheable:  # pages and API answers may hold personal data
                     headers.setdefault("Cache-Control", "no-store")
                 if self.hsts:

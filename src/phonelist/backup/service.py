@@ -39,7 +39,7 @@ from phonelist.errors import BackupError, StoreError, ValidationError
 from phonelist.ids import new_id
 from phonelist.security.crypto import Keyring
 from phonelist.security.keystore import FileKeyProvider, KeyProvider, key_provider
-from phonelist.security.permissions import Actor
+from phonelist.security.permissions import Actor, Permission
 from phonelist.store import Store, build_engine
 from phonelist.store.migrate import current_revision, head_revision, upgrade
 from phonelist.store.models import Base, Workspace
@@ -143,8 +143,10 @@ class BackupService:
         """Write a new backup into ``to`` (default: the backup directory); return it.
 
         A bulk read of all personal data, so it is audited (``backup.create``, after the
-        snapshot: the event itself is in the next backup).
+        snapshot: the event itself is in the next backup). Owners only (``keys.manage``): a
+        backup holds every sealed value of every person.
         """
+        actor.require(Permission.KEYS_MANAGE)
         directory = _writable_dir(to or self.backup_dir)
         key = load_or_create_backup_key(self.keys_dir, secret=self.backup_secret)
         attempt = 1

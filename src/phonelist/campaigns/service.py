@@ -127,6 +127,8 @@ class CampaignService:
                 raise Conflict(
                     f"a {row.status} campaign cannot be changed", code="campaign_not_editable"
                 )
+            if row.purpose == "emergency":  # also when the change would make it an ordinary one
+                actor.require(Permission.CAMPAIGNS_EMERGENCY)
             changed = []
             for f in fields(draft):
                 value = getattr(draft, f.name)

@@ -101,6 +101,7 @@ class RequestOptIn:
     language: str | None = None
     checkbox_prechecked: bool = False
     condition_of_purchase: bool = False
+    code: str | None = None  # also offered: a code to type on the web form (web/join.py)
 
 
 @dataclass(frozen=True, slots=True)

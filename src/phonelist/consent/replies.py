@@ -38,10 +38,11 @@ class Replies:
             "Reply HELP for help, STOP to unsubscribe."
         )
 
-    def confirm_request(self) -> str:
+    def confirm_request(self, code: str | None = None) -> str:
         """C3: the double opt-in request: says what YES means, carries no marketing."""
+        enter = f" (or enter code {code} on the form)" if code else ""
         return (
-            f"{self.program}: Reply YES to confirm you want to receive our messages. "
+            f"{self.program}: Reply YES{enter} to confirm you want to receive our messages. "
             f"{self.frequency}. Msg & data rates may apply. Reply STOP to cancel, HELP for help."
         )
 

@@ -239,7 +239,8 @@ class ConsentService:
             }.items()
             if v
         }
-        outbound = Outbound(e164, self.replies.confirm_request(), cmd.sender, "double_opt_in")
+        body = self.replies.confirm_request(cmd.code)
+        outbound = Outbound(e164, body, cmd.sender, "double_opt_in")
         delivery = queue(session, self.keyring, actor.workspace_id, outbound, now)
         session.add(
             ConsentRequest(

@@ -1,4 +1,4 @@
-"""The pages: sign in, sign out, and the contact list with search and pagination."""
+"""The pages: home, sign in and sign out (the contact list is in contacts.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from phonelist.api.deps import CoreDep
-from phonelist.contacts.service import Page
 from phonelist.core import DEFAULT_WORKSPACE
-from phonelist.errors import AuthenticationError, ValidationError
+from phonelist.errors import AuthenticationError
 from phonelist.web.pages import render
 from phonelist.web.session import (
     SignedIn,
@@ -26,7 +25,6 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-PAGE_SIZE = 50
 FormText = Annotated[str, Form()]
 Me = Annotated[SignedIn | None, Depends(signed_in)]
 
@@ -36,14 +34,20 @@ def _see_other(url: str) -> RedirectResponse:
 
 
 @router.get("/")
-def home() -> RedirectResponse:
-    return _see_other("/contacts")
+def home(me: Me) -> RedirectResponse:
+    return _see_other("/dashboard" if me is not None else "/signin")
+
+
+@router.get("/favicon.ico")
+def favicon() -> RedirectResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (a 404 is a console error)."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/signin", response_model=None)
 def signin_form(request: Request, me: Me) -> Response:
     if me is not None:
-        return _see_other("/contacts")
+        return _see_other("/dashboard")
     return render(request, "signin.html", _form(request, username="", error=None))
 
 
@@ -69,7 +73,7 @@ def signin(
         context = _form(request, username=username, error=exc.message)
         return render(request, "signin.html", context, status_code=401)
     start_session(request, actor, username)
-    return _see_other("/contacts")
+    return _see_other("/dashboard")
 
 
 @router.post("/signout")
@@ -77,35 +81,6 @@ def signout(request: Request, csrf_token: FormText = "") -> RedirectResponse:
     check_csrf(request, csrf_token)
     end_session(request)
     return _see_other("/signin")
-
-
-@router.get("/contacts", response_model=None)
-def contacts(request: Request, core: CoreDep, me: Me, q: str = "", cursor: str = "") -> Response:
-    if me is None:
-        return _see_other("/signin")
-    error, status = None, 200
-    try:
-        if q.strip():
-            page = core.contacts.search(me.actor, q, limit=PAGE_SIZE)
-        else:
-            page = core.contacts.page(me.actor, limit=PAGE_SIZE, cursor=cursor or None)
-    except ValidationError as exc:
-        page, error, status = Page(items=[], next_cursor=None), exc.message, 422
-    context = {
-        "me": me,
-        "csrf_token": csrf_token(request),
-        "q": q,
-        "cursor": cursor,
-        "page": page,
-        "error": error,
-    }
-    return render(
-        request,
-        "contacts.html",
-        context,
-        status_code=status,
-        headers={"Cache-Control": "no-store"},
-    )
 
 
 def _throttle(request: Request) -> SignInThrottle:

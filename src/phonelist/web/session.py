@@ -13,17 +13,37 @@ import datetime as dt
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Annotated
 
+from fastapi import Depends
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from phonelist.api.deps import CoreDep
 from phonelist.clock import utcnow
-from phonelist.errors import PermissionDenied
+from phonelist.errors import AuthenticationError, PermissionDenied
 from phonelist.security.permissions import Actor
 
-__all__ = ["SignedIn", "check_csrf", "csrf_token", "end_session", "signed_in", "start_session"]
+__all__ = [
+    "CSRF_HEADER",
+    "PageUser",
+    "ScriptUser",
+    "SignInFirst",
+    "SignedIn",
+    "check_csrf",
+    "csrf_token",
+    "end_session",
+    "flash",
+    "page_user",
+    "pop_flashes",
+    "script_user",
+    "signed_in",
+    "start_session",
+]
 
 CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +73,20 @@ def check_csrf(request: Request, given: str) -> None:
             "this form has expired or did not come from this site; reload the page and try again",
             code="csrf_failed",
         )
+
+
+def flash(request: Request, message: str) -> None:
+    """A one-line notice for the next page shown (after a POST's redirect), e.g. "User added".
+
+    The cookie is signed, not encrypted: never put a contact's data or a secret in a notice.
+    """
+    flashes = request.session.get("flashes")
+    request.session["flashes"] = [*(flashes if isinstance(flashes, list) else []), message][-5:]
+
+
+def pop_flashes(request: Request) -> list[str]:
+    flashes = request.session.pop("flashes", None)
+    return [str(text) for text in flashes] if isinstance(flashes, list) else []
 
 
 def start_session(request: Request, actor: Actor, username: str) -> None:
@@ -90,3 +124,41 @@ def signed_in(request: Request, core: CoreDep) -> SignedIn | None:
         return None
     actor, username = found
     return SignedIn(actor=actor, username=username)
+
+
+class SignInFirst(HTTPException):
+    """Raised by :func:`page_user` without a session: answered with a redirect to /signin."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=303, headers={"Location": "/signin"})
+
+
+def page_user(request: Request, core: CoreDep) -> SignedIn:
+    """For a page: the signed-in user, or a redirect to the sign-in form.
+
+    Use as ``me: PageUser``. Forms posted to the page still check their own ``csrf_token``
+    field with :func:`check_csrf`.
+    """
+    me = signed_in(request, core)
+    if me is None:
+        raise SignInFirst()
+    return me
+
+
+def script_user(request: Request, core: CoreDep) -> SignedIn:
+    """For the JSON a page's script calls (``/web/api/...``): the session, not a bearer token.
+
+    Without a session the answer is a 401. A request that changes anything (any method but
+    GET, HEAD and OPTIONS) must carry the session's CSRF token in the ``X-CSRF-Token`` header,
+    which scripts read from ``<meta name="csrf-token">`` (static/app.js: ``phonelist.fetchJSON``).
+    """
+    me = signed_in(request, core)
+    if me is None:
+        raise AuthenticationError("sign in first: this session has ended")
+    if request.method not in SAFE_METHODS:
+        check_csrf(request, request.headers.get(CSRF_HEADER, ""))
+    return me
+
+
+PageUser = Annotated[SignedIn, Depends(page_user)]
+ScriptUser = Annotated[SignedIn, Depends(script_user)]
