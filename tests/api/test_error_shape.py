@@ -16,7 +16,6 @@ JSON = {"content-type": "application/json"}
 BAD_REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/api/v1/contacts/nope", {}),
     ("GET", "/api/v1/no-such-endpoint", {}),
-    ("GET", "/no-such-page", {}),
     ("PUT", "/api/v1/contacts", {"json": {}}),
     ("GET", "/api/v1/contacts?limit=0", {}),
     ("GET", "/api/v1/contacts?limit=many", {}),
@@ -61,6 +60,12 @@ def test_every_error_has_the_one_shape(
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"] == "application/json"
     assert_error_shape(response.json())
+
+
+def test_an_unknown_page_outside_the_api_is_an_html_page(client: TestClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
 
 
 def test_unauthenticated_error_has_the_one_shape(anonymous: TestClient) -> None:

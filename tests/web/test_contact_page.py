@@ -97,7 +97,7 @@ def test_each_role_sees_what_the_matrix_says(
     assert 'id="conversation-h"' in text  # every role reads messages
 
 
-def test_an_agent_sees_masked_numbers_and_no_consent_details(
+def test_an_agent_sees_masked_numbers_and_the_consent_timeline(
     client: TestClient, core: Phonelist, contact_id: str
 ) -> None:
     sign_in_as(client, core, Role.AGENT)
@@ -108,9 +108,8 @@ def test_an_agent_sees_masked_numbers_and_no_consent_details(
     for number in (FIRST, SECOND):
         assert number not in text and number[2:] not in text and number[-7:] not in text
     assert "143" in text  # the masked number keeps its last digits
-    assert "ticked the box" not in text  # the ledger is per full number
-    assert "consent desk" in text
-    assert "/evidence?" not in text
+    assert "ticked the box" in text  # the ledger, read by the phone row, never by the number
+    assert "revoke" in text and "/evidence?" not in text  # no proof pack: it holds the number
 
 
 def test_an_agent_gets_no_proof_pack(client: TestClient, core: Phonelist, contact_id: str) -> None:

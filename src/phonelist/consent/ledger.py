@@ -442,7 +442,12 @@ class Ledger:
     def state_of(
         self, session: Session, workspace_id: int, e164: str
     ) -> dict[tuple[str, str], StateValue]:
-        index = self.keyring.blind_index("phone", e164)
+        return self.state_at(session, workspace_id, self.keyring.blind_index("phone", e164))
+
+    def state_at(
+        self, session: Session, workspace_id: int, index: bytes
+    ) -> dict[tuple[str, str], StateValue]:
+        """:meth:`state_of` by the number's blind index."""
         return {
             (row.channel, row.purpose): value_of(row)
             for row in session.scalars(
@@ -453,7 +458,12 @@ class Ledger:
         }
 
     def records_of(self, session: Session, workspace_id: int, e164: str) -> Sequence[ConsentRecord]:
-        index = self.keyring.blind_index("phone", e164)
+        return self.records_at(session, workspace_id, self.keyring.blind_index("phone", e164))
+
+    def records_at(
+        self, session: Session, workspace_id: int, index: bytes
+    ) -> Sequence[ConsentRecord]:
+        """:meth:`records_of` by the number's blind index."""
         return session.scalars(
             select(ConsentRecord)
             .where(ConsentRecord.workspace_id == workspace_id, ConsentRecord.e164_index == index)

@@ -29,7 +29,7 @@ from phonelist.consent.commands import (
     RequestOptIn,
     Revoke,
 )
-from phonelist.consent.ledger import Entry, Ledger
+from phonelist.consent.ledger import Entry, Ledger, StateValue
 from phonelist.consent.messages import Delivery, deliver, queue
 from phonelist.consent.replies import Replies
 from phonelist.dispatch.outbox import cancel_revoked
@@ -43,7 +43,7 @@ from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor, Permission
 from phonelist.store import Store
 from phonelist.store.consent_models import ConsentRequest, Disclosure
-from phonelist.store.models import ConsentRecord
+from phonelist.store.models import ConsentRecord, PhoneNumber
 
 __all__ = ["ConsentService", "DisclosureOut", "Outcome"]
 
@@ -437,6 +437,30 @@ class ConsentService:
         actor.require(Permission.CONSENT_READ)
         with self.store.read() as session:
             return self.ledger.records_of(session, actor.workspace_id, self.e164(number))
+
+    def of_phone(
+        self, actor: Actor, phone_id: str
+    ) -> tuple[dict[tuple[str, str], StateValue], Sequence[ConsentRecord]]:
+        """The consent state and ledger records of one stored number, by its row id.
+
+        For roles that see numbers masked (agents): they may read consent but never learn the
+        number, so they name it by the contact's phone row instead. Records hold no number.
+        """
+        actor.require(Permission.CONSENT_READ)
+        actor.require(Permission.CONTACTS_READ)
+        with self.store.read() as session:
+            index = session.scalar(
+                select(PhoneNumber.e164_index).where(
+                    PhoneNumber.workspace_id == actor.workspace_id, PhoneNumber.id == phone_id
+                )
+            )
+            if index is None:
+                raise NotFound(f"no number with id {phone_id!r}", field="phone")
+            workspace = actor.workspace_id
+            return (
+                self.ledger.state_at(session, workspace, index),
+                self.ledger.records_at(session, workspace, index),
+            )
 
 
 def _check_pair(channel: str, purpose: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from phonelist.numbers import normalize
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor, Permission
 from phonelist.store import Store
-from phonelist.store.models import Suppression
+from phonelist.store.models import PhoneNumber, Suppression
 
 __all__ = ["KINDS", "PROVIDER_OPT_OUT_CODES", "SuppressionOut", "SuppressionService"]
 
@@ -173,7 +173,27 @@ class SuppressionService:
     def show(self, actor: Actor, number: str) -> list[SuppressionOut]:
         """Every suppression of a number, lifted ones included: its history."""
         actor.require(Permission.CONSENT_READ)
-        index = self.keyring.blind_index("phone", self._e164(number))
+        return self._history(actor, self.keyring.blind_index("phone", self._e164(number)))
+
+    def of_phone(self, actor: Actor, phone_id: str) -> list[SuppressionOut]:
+        """:meth:`show` for a stored number named by its row id; no number in the answer for
+        roles that see numbers masked (agents)."""
+        actor.require(Permission.CONSENT_READ)
+        actor.require(Permission.CONTACTS_READ)
+        with self.store.read() as session:
+            index = session.scalar(
+                select(PhoneNumber.e164_index).where(
+                    PhoneNumber.workspace_id == actor.workspace_id, PhoneNumber.id == phone_id
+                )
+            )
+        if index is None:
+            raise NotFound(f"no number with id {phone_id!r}", field="phone")
+        entries = self._history(actor, index)
+        if actor.can(Permission.CONTACTS_NUMBERS):
+            return entries
+        return [replace(entry, e164=None) for entry in entries]
+
+    def _history(self, actor: Actor, index: bytes) -> list[SuppressionOut]:
         with self.store.read() as session:
             rows = session.scalars(
                 select(Suppression)

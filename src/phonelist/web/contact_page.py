@@ -3,8 +3,8 @@
 What each part shows follows the permission matrix, and the core checks it again:
 
 - numbers come from the core masked for roles without contacts.numbers (agents). The consent
-  ledger is kept per number, so the consent timeline needs the full number: agents are told so
-  instead (their consent desk works from the number the person gives them);
+  timeline is read by the contact's phone row (``consent.of_phone``), so agents see it too
+  without ever learning the number; the proof pack, which holds the number, is not theirs;
 - the consent timeline is the ledger's records of each number, oldest first, with the C2 fields
   (the API's ``/consent/{number}/history``); the proof pack (``/consent/{number}/evidence``:
   IP address and browser opened for consent.manage roles only, withheld for the others) is a
@@ -29,7 +29,6 @@ from phonelist.campaigns import PolicyBlocked
 from phonelist.clock import utcnow
 from phonelist.consent.evidence import (
     build_evidence,
-    current_state,
     record_dict,
     render_evidence,
     state_dict,
@@ -202,7 +201,7 @@ def _page(
     person = core.contacts.get(actor, contact_id)  # NotFound: the error page (404)
     masked = not actor.can(Permission.CONTACTS_NUMBERS)
     consent = None
-    if actor.can(Permission.CONSENT_READ) and not masked:
+    if actor.can(Permission.CONSENT_READ):  # by the phone row: agents never see the number
         consent = [_consent_of(core, me, phone) for phone in person.phones]
     messages = None
     if actor.can(Permission.MESSAGES_READ):
@@ -234,13 +233,10 @@ def _page(
 def _consent_of(core: Phonelist, me: SignedIn, phone: PhoneOut) -> dict[str, Any]:
     """One number's consent: its state per channel and purpose, its ledger records, oldest
     first, and its suppressions. No IP address or browser: those are in the proof pack."""
-    state = [
-        row
-        for row in state_dict(current_state(core.consent, me.actor, phone.e164))
-        if row["status"] != "unknown"
-    ]
-    records = [record_dict(r) for r in core.consent.records(me.actor, phone.e164)]
-    suppressions = core.suppressions.show(me.actor, phone.e164)
+    current, ledger = core.consent.of_phone(me.actor, phone.id)
+    state = [row for row in state_dict(current) if row["status"] != "unknown"]
+    records = [record_dict(r) for r in ledger]
+    suppressions = core.suppressions.of_phone(me.actor, phone.id)
     return {"phone": phone, "state": state, "records": records, "suppressions": suppressions}
 
 
