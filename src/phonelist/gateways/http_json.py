@@ -41,6 +41,7 @@ from phonelist.gateways.signatures import (
     header,
     verify_hmac,
 )
+from phonelist.gateways.transport import post
 from phonelist.gateways.twilio import parse_retry_after
 
 __all__ = ["DEFAULT_OPT_OUT_CODES", "HttpJsonGateway"]
@@ -112,21 +113,7 @@ class HttpJsonGateway:
             "status_callback": message.status_callback or self.status_callback,
         }
         headers = {"Idempotency-Key": message.idempotency_key} if message.idempotency_key else {}
-        try:
-            response = self._client.post(self.url, json=payload, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise GatewayError(
-                f"cannot reach the gateway: {type(exc).__name__}",
-                retryable=True,
-                category="unavailable",
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise GatewayError(
-                f"the gateway did not answer: {type(exc).__name__}",
-                retryable=True,
-                ambiguous=True,
-                category="unavailable",
-            ) from exc
+        response = post(self._client, self.url, "the gateway", json=payload, headers=headers)
         if 200 <= response.status_code < 300:
             body = _json_object(response.content)
             ref = body.get("id") if body else None

@@ -36,6 +36,7 @@ from phonelist.gateways.signatures import (
     verify_twilio,
     verify_twilio_json,
 )
+from phonelist.gateways.transport import post
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -170,23 +171,7 @@ class TwilioGateway:
         if callback:
             form["StatusCallback"] = callback
         headers = {IDEMPOTENCY_HEADER: message.idempotency_key} if message.idempotency_key else {}
-        try:
-            response = self._client.post(self._path, data=form, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # the request never left: retrying cannot send twice
-            raise GatewayError(
-                f"cannot reach Twilio: {type(exc).__name__}",
-                retryable=True,
-                category="unavailable",
-            ) from exc
-        except httpx.HTTPError as exc:
-            # sent but no answer: Twilio may have accepted it
-            raise GatewayError(
-                f"Twilio did not answer: {type(exc).__name__}",
-                retryable=True,
-                ambiguous=True,
-                category="unavailable",
-            ) from exc
+        response = post(self._client, self._path, "Twilio", data=form, headers=headers)
         if response.status_code in (200, 201):
             return _result(response)
         raise _error_for(response)
