@@ -25,6 +25,7 @@ from phonelist.numbers import area_code
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor
 from phonelist.store.bulk import insert_rows
+from phonelist.store.facts import deferred_facts, fill_facts
 from phonelist.store.models import (
     Contact,
     ContactList,
@@ -223,27 +224,30 @@ def create_many(
         custom += [(cid, name, value) for name, value in item.custom.items() if value is not None]
 
     # Parents first: the foreign keys are checked as rows arrive.
-    insert_rows(session, Contact.__table__, CONTACT_COLUMNS, people)
-    insert_rows(session, PhoneNumber.__table__, PHONE_COLUMNS, phones)
-    insert_rows(session, Email.__table__, EMAIL_COLUMNS, emails)
-    insert_rows(session, NameToken.__table__, TOKEN_COLUMNS, tokens)
-    insert_rows(session, Note.__table__, NOTE_COLUMNS, notes)
-    if tag_links:
-        tag_ids = _ensure_named(session, Tag, ws, {t for _, t in tag_links}, now=None)
-        insert_rows(
-            session,
-            ContactTag.__table__,
-            ("contact_id", "tag_id"),
-            [(cid, tag_ids[t]) for cid, t in tag_links],
-        )
-    if list_links:
-        list_ids = _ensure_named(session, ContactList, ws, {n for _, n in list_links}, now=now)
-        insert_rows(
-            session,
-            ListMember.__table__,
-            ("contact_id", "list_id", "added_at"),
-            [(cid, list_ids[n], now) for cid, n in list_links],
-        )
+    # The facts are filled after the inserts, set-based (store/facts.py).
+    with deferred_facts(session):
+        insert_rows(session, Contact.__table__, CONTACT_COLUMNS, people)
+        insert_rows(session, PhoneNumber.__table__, PHONE_COLUMNS, phones)
+        insert_rows(session, Email.__table__, EMAIL_COLUMNS, emails)
+        insert_rows(session, NameToken.__table__, TOKEN_COLUMNS, tokens)
+        insert_rows(session, Note.__table__, NOTE_COLUMNS, notes)
+        if tag_links:
+            tag_ids = _ensure_named(session, Tag, ws, {t for _, t in tag_links}, now=None)
+            insert_rows(
+                session,
+                ContactTag.__table__,
+                ("contact_id", "tag_id"),
+                [(cid, tag_ids[t]) for cid, t in tag_links],
+            )
+        if list_links:
+            list_ids = _ensure_named(session, ContactList, ws, {n for _, n in list_links}, now=now)
+            insert_rows(
+                session,
+                ListMember.__table__,
+                ("contact_id", "list_id", "added_at"),
+                [(cid, list_ids[n], now) for cid, n in list_links],
+            )
+    fill_facts(session, ids)
     if custom:
         _insert_custom(session, keyring, ws, custom)
     record(

@@ -3,6 +3,7 @@
 from phonelist.store import (
     campaign_models,  # noqa: F401 - registers its tables on Base
     consent_models,  # noqa: F401 - registers its tables on Base
+    facts,  # noqa: F401 - registers its tables on Base
     form_models,  # noqa: F401 - registers its tables on Base
     policy_models,  # noqa: F401 - registers its tables on Base
     privacy_models,  # noqa: F401 - registers its tables on Base
