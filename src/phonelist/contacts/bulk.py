@@ -146,6 +146,7 @@ def create_many(
     custom: list[tuple[str, str, Any]] = []
     ids: list[str] = []
     encrypt = keyring.encrypt
+    words: dict[str | None, set[bytes]] = {None: set()}  # a name's word indexes; names repeat
     for item in contacts:
         cid = new_id()
         ids.append(cid)
@@ -170,7 +171,13 @@ def create_many(
                 *sealed,
             )
         )
-        tokens += [(cid, token, ws) for token in codec.name_tokens(keyring, *names)]
+        held: set[bytes] = set()
+        for name in names:
+            found = words.get(name)
+            if found is None:
+                found = words[name] = codec.name_tokens(keyring, name)
+            held |= found
+        tokens += [(cid, token, ws) for token in held]
         for position, phone in enumerate(item.phones):
             pid = new_id()
             phones.append(

@@ -26,10 +26,17 @@ from phonelist.policy.rules import default_rules
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor
 from phonelist.store import Store
+from phonelist.store.bulk import insert_rows, select_in
 from phonelist.store.engine import UniqueViolation
-from phonelist.store.models import ImportJob, ImportReject, PhoneNumber, Suppression
+from phonelist.store.models import ImportJob, ImportReject, Suppression
 
 __all__ = ["Batch", "BatchWriter", "batches", "write_rejects"]
+
+# The numbers of a batch the store already holds, and their contacts (``select_in``'s form).
+OWNERS = (
+    "SELECT e164_index, contact_id FROM phone_numbers "
+    "WHERE workspace_id = {first} AND e164_index IN ({values})"
+)
 
 
 @dataclass
@@ -58,7 +65,7 @@ class BatchWriter:
             trial = Counts.from_json(counts.to_json())
             trial_seen = set(seen)
             try:
-                with self.store.write() as session:
+                with self.keyring.remembering(), self.store.write() as session:
                     self._write_batch(session, actor, job_id, batch, options, trial, trial_seen)
             except UniqueViolation:
                 if attempt == 2:
@@ -85,12 +92,13 @@ class BatchWriter:
         )
         new: list[tuple[int, Prepared]] = []
         batch_numbers: dict[bytes, int] = {}
+        rejects: list[tuple[Any, ...]] = []
         for row_number, item in batch.items:
             counts.rows += 1
             if isinstance(item, Rejected):
                 counts.rejected += 1
                 counts.rejected_by_reason[item.reason] += 1
-                _store_reject(session, keyring, job_id, row_number, item)
+                rejects.append(_reject_row(keyring, job_id, row_number, item))
                 continue
             counts.numbers_dropped += len(item.dropped)
             indexes = [codec.phone_index(keyring, p.e164) for p in item.contact.phones]
@@ -133,6 +141,7 @@ class BatchWriter:
                 counts.by_type[first.number_type or "unknown"] += 1
                 counts.by_country[first.region or "unknown"] += 1
                 counts.consent_records += self._consent(session, actor, job_id, item, options)
+        insert_rows(session, ImportReject.__table__, REJECT_COLUMNS, rejects)
         seen.update(batch_numbers)
         job = session.get(ImportJob, job_id)
         assert job is not None
@@ -285,17 +294,7 @@ def _owners(
     wanted = [
         codec.phone_index(keyring, p.e164) for _, item in prepared for p in item.contact.phones
     ]
-    owners: dict[bytes, str] = {}
-    for start in range(0, len(wanted), 5000):
-        chunk = wanted[start : start + 5000]
-        owners.update(
-            session.execute(
-                select(PhoneNumber.e164_index, PhoneNumber.contact_id).where(
-                    PhoneNumber.workspace_id == workspace_id, PhoneNumber.e164_index.in_(chunk)
-                )
-            ).all()
-        )
-    return owners
+    return dict(select_in(session, OWNERS, workspace_id, wanted))
 
 
 def _suppress(
@@ -343,24 +342,17 @@ def _suppress(
     return added
 
 
-def _store_reject(
-    session: Session, keyring: Keyring, job_id: str, row_number: int, item: Rejected
-) -> None:
-    row_id = f"{job_id}:{row_number}"
-    session.add(
-        ImportReject(
-            job_id=job_id,
-            row_number=row_number,
-            column=(item.column or "")[:255] or None,
-            raw_enc=None
-            if item.raw is None
-            else keyring.encrypt(
-                item.raw[:10_000], table="import_rejects", column="raw", row_id=row_id
-            ),
-            reason=item.reason[:64],
-            message=item.message[:300],
-        )
-    )
+REJECT_COLUMNS = ("job_id", "row_number", "column", "raw_enc", "reason", "message")
+
+
+def _reject_row(keyring: Keyring, job_id: str, row_number: int, item: Rejected) -> tuple[Any, ...]:
+    raw = item.raw
+    sealed = None
+    if raw is not None:
+        row_id = f"{job_id}:{row_number}"
+        sealed = keyring.encrypt(raw[:10_000], table="import_rejects", column="raw", row_id=row_id)
+    column = (item.column or "")[:255] or None
+    return (job_id, row_number, column, sealed, item.reason[:64], item.message[:300])
 
 
 def write_rejects(writer: Any, batch: Batch) -> None:

@@ -19,6 +19,8 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ __all__ = ["DecryptionError", "Keyring", "keyring_from_dict", "load_keyring"]
 _FORMAT = 1
 _NONCE = 12
 _INDEX_BYTES = 16
+MEMO_LIMIT = 250_000  # remembered blind indexes (about 40 MB at most)
 KEYRING_FILE = "keyring.json"
 SESSION_FILE = "session.key"
 
@@ -53,6 +56,8 @@ class Keyring:
     index_key: bytes = field(repr=False)
     _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False)
     _index_macs: dict[str, hmac.HMAC] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[str, str], bytes] | None = field(default=None, repr=False)
+    _memo_users: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         if self.active not in self.data_keys:
@@ -104,6 +109,32 @@ class Keyring:
 
     # -- blind index ------------------------------------------------------------------------
     def blind_index(self, domain: str, value: str) -> bytes:
+        memo = self._memo
+        if memo is not None:
+            found = memo.get((domain, value))
+            if found is None:
+                if len(memo) >= MEMO_LIMIT:
+                    memo.clear()
+                found = memo[domain, value] = self._blind_index(domain, value)
+            return found
+        return self._blind_index(domain, value)
+
+    @contextmanager
+    def remembering(self) -> Iterator[None]:
+        """Within the block, blind indexes are remembered (bounded): a bulk job computes the
+        same ones several times (a number's for de-duplication and for its row; names repeat).
+        Forgotten when the last such block ends."""
+        if self._memo is None:
+            self._memo = {}
+        self._memo_users += 1
+        try:
+            yield
+        finally:
+            self._memo_users -= 1
+            if self._memo_users == 0:
+                self._memo = None
+
+    def _blind_index(self, domain: str, value: str) -> bytes:
         mac = self._index_macs.get(domain)
         if mac is None:  # keyed once per domain; copy() is much cheaper than hmac.new()
             mac = self._index_macs[domain] = hmac.new(
@@ -131,6 +162,8 @@ class Keyring:
         self.index_key = other.index_key
         self._ciphers = dict(other._ciphers)
         self._index_macs = {}
+        if self._memo is not None:
+            self._memo = {}  # indexes under the old index key
 
     def to_json(self) -> str:
         return json.dumps(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime
 from sqlalchemy.orm import Session
 
-__all__ = ["insert_rows"]
+__all__ = ["insert_rows", "select_in"]
 
 
 def insert_rows(
@@ -43,7 +43,8 @@ def insert_rows(
         rows = converted
     raw = connection.connection.dbapi_connection
     assert raw is not None
-    names = ", ".join(columns)
+    quote = connection.dialect.identifier_preparer.quote  # "column" is a reserved word
+    names = ", ".join(quote(name) for name in columns)
     if dialect == "postgresql":
         statement = f"COPY {table.name} ({names}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
@@ -54,6 +55,27 @@ def insert_rows(
     cursor = raw.cursor()
     try:
         cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)  # noqa: S608 (names come from the schema)
+    finally:
+        cursor.close()
+
+
+def select_in(
+    session: Session, template: str, first: Any, values: Sequence[Any], chunk: int = 5_000
+) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``template`` (SQL with ``{first}`` for one value and ``{values}`` for a list),
+    read through the driver in chunks: SQLAlchemy's per-value processing of thousands of
+    blind indexes cost more than the look-up. Values are always bound, never inlined."""
+    connection = session.connection()
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        for start in range(0, len(values), chunk):
+            part = values[start : start + chunk]
+            sql = template.format(first=mark, values=", ".join([mark] * len(part)))
+            cursor.execute(sql, (first, *part))
+            yield from cursor.fetchall()
     finally:
         cursor.close()
 
