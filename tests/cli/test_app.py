@@ -126,7 +126,7 @@ def test_usage_errors_exit_2(cli: Cli) -> None:
 def test_serve_hands_the_settings_to_the_server(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[object, ...]] = []
     monkeypatch.setattr(
-        "phonelist.cli.system.run",
+        "phonelist.server.run",
         lambda settings, *, host, port: calls.append((settings.data_dir, host, port)),
     )
     result = cli("serve", "--host", "0.0.0.0", "--port", "8123")

@@ -14,7 +14,6 @@ from phonelist.cli.output import JsonFlag, emit_json, guarded, is_interactive, r
 from phonelist.config import Settings
 from phonelist.core import DEFAULT_WORKSPACE
 from phonelist.errors import ValidationError
-from phonelist.server import run
 
 __all__ = ["init", "serve"]
 
@@ -125,4 +124,6 @@ def serve(
     On the first start (no keys yet) this does what 'phonelist init' does first, and prints the
     generated owner password once.
     """
+    from phonelist.server import run  # the web stack loads only for serve (0.7 s)
+
     run(settings_of(ctx), host=host, port=port)
