@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,17 +10,14 @@ from fastapi.responses import JSONResponse, Response
 
 from phonelist.api.deps import ActorDep, CoreDep
 from phonelist.api.routing import API_PREFIX, api_router
-from phonelist.ids import new_id
 from phonelist.imports import ConsentBasis, ImportOptions
 from phonelist.imports.options import parse_map
 from phonelist.imports.rejects import rejects_csv
-from phonelist.store.models import ImportJob
+from phonelist.imports.uploads import job_dict, save_upload
 
 __all__ = ["router"]
 
 router = api_router()
-SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".vcf", ".vcard", ".jsonl", ".ndjson"}
-CHUNK = 1 << 20
 
 
 @router.post("/imports", status_code=202, tags=["imports"])
@@ -53,7 +49,7 @@ def upload_import(
         create_fields=create_fields,
     )
     display_name = Path(file.filename or "upload").name[:255]
-    path = _save(core.settings.data_dir / "uploads", file)
+    path = save_upload(core.settings.data_dir / "uploads", file.file, file.filename or "")
     if dry_run:
         try:
             report = core.imports.run(actor, path, options, display_name=display_name)
@@ -70,13 +66,13 @@ def upload_import(
 
 @router.get("/imports", tags=["imports"])
 def list_imports(core: CoreDep, actor: ActorDep) -> list[dict[str, Any]]:
-    return [_job(job) for job in core.imports.jobs(actor)]
+    return [job_dict(job) for job in core.imports.jobs(actor)]
 
 
 @router.get("/imports/{job_id}", tags=["imports"])
 def import_progress(job_id: str, core: CoreDep, actor: ActorDep) -> dict[str, Any]:
     """How far a job got: status (queued, running, done, failed), rows committed, counts."""
-    return _job(core.imports.job(actor, job_id))
+    return job_dict(core.imports.job(actor, job_id))
 
 
 @router.get("/imports/{job_id}/rejects", tags=["imports"])
@@ -88,30 +84,3 @@ def import_rejects(job_id: str, core: CoreDep, actor: ActorDep) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="rejects-{job_id}.csv"'},
     )
-
-
-def _save(folder: Path, upload: UploadFile) -> Path:
-    """Store the upload under a name we choose (never the client's: no path tricks)."""
-    suffix = Path(upload.filename or "").suffix.lower()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / f"{new_id()}{suffix if suffix in SUFFIXES else ''}"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        while chunk := upload.file.read(CHUNK):
-            out.write(chunk)
-    return path
-
-
-def _job(job: ImportJob) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "file": job.file_name,
-        "format": job.format,
-        "status": job.status,
-        "rows_committed": job.rows_committed,
-        "bytes": job.file_size,
-        "counts": job.counts,
-        "error": job.error,
-        "started_at": job.started_at.isoformat(),
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-    }

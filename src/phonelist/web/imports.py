@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from phonelist.api.deps import CoreDep
-from phonelist.api.imports import SUFFIXES
 from phonelist.core import Phonelist
 from phonelist.errors import NotFound, ValidationError
 from phonelist.files.layout import (
@@ -37,8 +35,8 @@ from phonelist.ids import new_id
 from phonelist.imports import ConsentBasis, ImportOptions
 from phonelist.imports.options import CHANNELS, DUPLICATE_POLICIES, METHODS, PURPOSES
 from phonelist.imports.rejects import rejects_csv
+from phonelist.imports.uploads import job_dict, save_upload
 from phonelist.security.permissions import Permission
-from phonelist.store.models import ImportJob
 from phonelist.web.pages import render
 from phonelist.web.session import PageUser, ScriptUser, SignedIn, check_csrf, csrf_token
 
@@ -95,9 +93,7 @@ def upload(
     folder = _folder(core)
     _sweep(folder)
     upload_id = new_id().lower()
-    suffix = Path(name).suffix.lower()
-    path = folder / f"{upload_id}{suffix if suffix in SUFFIXES else ''}"
-    _save(path, file)
+    path = save_upload(folder, file.file, name, stem=upload_id)
     try:  # refuse a file the importer cannot read now, with the reader's own words
         with open_table(path, name=name):
             pass
@@ -255,7 +251,7 @@ def start(
 @router.get("/imports/jobs/{job_id}", response_model=None)
 def progress(request: Request, core: CoreDep, me: PageUser, job_id: str) -> Response:
     job = core.imports.job(me.actor, job_id)
-    return render(request, "imports/progress.html", _base(request, me, job=_job(job)))
+    return render(request, "imports/progress.html", _base(request, me, job=job_dict(job)))
 
 
 @router.get("/imports/jobs/{job_id}/rejects.csv", response_model=None)
@@ -266,7 +262,7 @@ def job_rejects(core: CoreDep, me: PageUser, job_id: str) -> Response:
 @router.get("/web/api/imports/{job_id}")
 def job_json(core: CoreDep, me: ScriptUser, job_id: str) -> JSONResponse:
     """How far a job got, for the progress page's script (signed-in session only)."""
-    return JSONResponse(_job(core.imports.job(me.actor, job_id)))
+    return JSONResponse(job_dict(core.imports.job(me.actor, job_id)))
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -351,14 +347,6 @@ def _meta(folder: Path, upload_id: str) -> Path:
     return folder / f"{upload_id}.json"
 
 
-def _save(path: Path, upload: UploadFile) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        while chunk := upload.file.read(1 << 20):
-            out.write(chunk)
-
-
 def _sweep(folder: Path) -> None:
     """Remove uploads that were never imported, a day after they came."""
     if not folder.is_dir():
@@ -379,16 +367,3 @@ def _csv(body: str, filename: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def _job(job: ImportJob) -> dict[str, Any]:
-    counts = job.counts or {}
-    return {
-        "id": job.id,
-        "file": job.file_name,
-        "status": job.status,
-        "rows_committed": job.rows_committed,
-        "counts": counts,
-        "error": job.error,
-        "done": job.status in ("done", "failed"),
-    }
