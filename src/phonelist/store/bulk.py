@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 __all__ = ["insert_rows", "select_in"]
@@ -45,18 +46,24 @@ def insert_rows(
     assert raw is not None
     quote = connection.dialect.identifier_preparer.quote  # "column" is a reserved word
     names = ", ".join(quote(name) for name in columns)
-    if dialect == "postgresql":
-        statement = f"COPY {table.name} ({names}) FROM STDIN"
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-            for row in rows:
-                copy.write_row(row)
-        return
-    marks = ", ".join("?" for _ in columns)
-    cursor = raw.cursor()
+    refused = connection.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
     try:
-        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)  # noqa: S608 (names come from the schema)
-    finally:
-        cursor.close()
+        if dialect == "postgresql":
+            statement = f"COPY {table.name} ({names}) FROM STDIN"
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+                for row in rows:
+                    copy.write_row(row)
+            return
+        statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608 (names come from the schema)
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(statement, rows)
+        finally:
+            cursor.close()
+    except refused as exc:
+        # As SQLAlchemy would raise it, so that the store turns it into UniqueViolation (the
+        # importer then checks the batch again) or a clear refusal.
+        raise IntegrityError(statement, None, exc) from exc
 
 
 def select_in(
