@@ -2,6 +2,7 @@
 
     python bench/numbers_bench.py --rows 200000            # the measurements, one run
     python bench/numbers_bench.py --diff-data OLD_SITE     # regenerate the routing table
+    python bench/numbers_bench.py --fuzz 1000000 --seed 1  # compare backends on generated text
 
 Rows come from bench/messy.py (seeded). Each step is timed over all rows in one process, best
 of three runs (the first loads lazy tables and fills caches); the figures are rows per second
@@ -17,6 +18,9 @@ and ratios to the first line. Recorded results: docs/benchmarks.md.
    backend against the reference; and what the cheaper "confirm every not-valid answer with the
    reference" rule would cost and miss;
 5. the default backend over two worker processes.
+
+``--fuzz N`` compares the default backend with the reference on N generated texts, whole
+analysis and each parser reading, and prints every difference (see :func:`fuzz`).
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ import datetime as dt
 import multiprocessing
 import os
 import platform
+import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +46,17 @@ import phonenumbers
 from phonenumbers import carrier as pn_carrier
 from phonenumbers import timezone as pn_timezone
 
-from bench.messy import messy_rows
+from bench.messy import COUNTRIES, make_row, messy_rows
 from bench.numbers_diff import write_table
-from phonelist.numbers import analyze_many, auto_backend, number_formats, reference_backend
-from phonelist.numbers.backends import RoutedBackend, fast_backend
+from phonelist.numbers import (
+    analyze,
+    analyze_many,
+    auto_backend,
+    number_formats,
+    reference_backend,
+)
+from phonelist.numbers.analyze import clear_cache, region_code
+from phonelist.numbers.backends import RoutedBackend, fast_backend, is_plain
 from phonelist.numbers.clean import clean
 from phonelist.numbers.prefixes import carrier_name, time_zones
 
@@ -161,6 +175,7 @@ def measure(rows: int, seed: int) -> None:
 
     def analysis(backend: Any, key: str) -> Callable[[], Any]:
         def run() -> None:
+            clear_cache()  # each run starts cold: repeats within the rows still hit
             results[key] = analyze_many(raws, hints, "US", backend=backend)
 
         return run
@@ -177,7 +192,7 @@ def measure(rows: int, seed: int) -> None:
     if isinstance(auto, RoutedBackend):
         routed = _count_routed(auto, raws, hints)
         share = f"{routed:,} ({routed / rows:.1%})"
-        print(f"  reads by the reference (routing table, invalid answers confirmed): {share}")
+        print(f"  reads by the reference (routing table, confirmations): {share}")
 
     print("\n4. agreement with the reference on this corpus (whole analysis)")
     fast_diff = [
@@ -220,6 +235,7 @@ def _count_routed(backend: RoutedBackend, raws: list[str], hints: list[str | Non
         return original(text, region, **options)
 
     backend.reference.read = counting  # type: ignore[method-assign]
+    clear_cache()
     try:
         analyze_many(raws, hints, "US", backend=backend)
     finally:
@@ -236,6 +252,160 @@ def _chunks(
     ]
 
 
+# -- fuzzing: the default backend against the reference on generated text ------------------
+_PLAIN_CHARS = "0123456789" * 3 + "+ ().-/"
+_SEPARATORS = " ().-/"
+_MARKS = (";", ",", ",,", "#", "x", " x ", "ext", " ext. ", ";ext=", "~", "*", " int ", "e")
+_ODD = "\u0660\u0661\u06f5\u0966\uff10\uff15\uff0b\u00a0\u3000\u2013\u00b2\u00bdA\u00e9\u0434"
+FAMILIES = (
+    "plain_short",  # anything over digits, separators and +
+    "international",  # +, 00, 011... and a real calling code, random national digits
+    "national",  # a region's example numbers as written there, digits redrawn or cut
+    "zeros",  # runs of leading zeros
+    "long",  # digits and separators, up to 250 characters
+    "extension",  # a few digits, an extension mark, a few digits
+    "messy",  # bench/messy.py rows
+    "mutated",  # messy rows with characters inserted, deleted or replaced
+)
+
+
+@cache
+def _templates() -> dict[str, tuple[str, ...]]:
+    """For each region, its example numbers written nationally and from abroad."""
+    found: dict[str, tuple[str, ...]] = {}
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    for region in regions:
+        texts = []
+        for kind in range(11):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            texts.append(
+                phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+            )
+            texts.append(phonenumbers.national_significant_number(example))
+            for other in ("US", "GB", "RU", "AU", "JP", "BR", region):
+                texts.append(phonenumbers.format_out_of_country_calling_number(example, other))
+            texts.append(phonenumbers.format_national_number_with_carrier_code(example, "15"))
+        found[region] = tuple(t for t in texts if t)
+    return found
+
+
+def _digits(rng: random.Random, count: int) -> str:
+    return "".join(rng.choice("0123456789") for _ in range(count))
+
+
+def _sprinkled(rng: random.Random, text: str, rate: float = 0.15) -> str:
+    out = []
+    for char in text:
+        if rng.random() < rate:
+            out.append(rng.choice(_SEPARATORS) * rng.choice((1, 1, 2)))
+        out.append(char)
+    return "".join(out)
+
+
+def _redrawn(rng: random.Random, text: str) -> str:
+    """Some digits of the text redrawn, dropped or added."""
+    chars = list(text)
+    for _ in range(rng.randint(0, 4)):
+        at = rng.randrange(len(chars) + 1)
+        roll = rng.random()
+        if roll < 0.5 and at < len(chars) and chars[at].isdigit():
+            chars[at] = rng.choice("0123456789")
+        elif roll < 0.75 and at < len(chars):
+            del chars[at]
+        else:
+            chars.insert(at, rng.choice("0123456789"))
+    return "".join(chars)
+
+
+def fuzz_text(rng: random.Random, family: str) -> tuple[str, str | None]:
+    """One generated raw value of ``family`` and the region hint to read it with."""
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    roll = rng.random()
+    hint = rng.choice(regions) if roll < 0.6 else rng.choice(COUNTRIES) if roll < 0.9 else None
+    if family == "plain_short":
+        return "".join(rng.choice(_PLAIN_CHARS) for _ in range(rng.randint(0, 12))), hint
+    if family == "international":
+        lead = rng.choice(("+", "+", "00", "011", "+ ", "(+", "+(", "", "0", "8 10", "0011", "++"))
+        code = str(rng.choice(list(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)))
+        middle = rng.choice(("", "", "0", "(0)", " ", "-", "00"))
+        return _sprinkled(rng, lead + code + middle + _digits(rng, rng.randint(0, 18))), hint
+    if family == "national":
+        region = rng.choice(regions)
+        template = rng.choice(_templates()[region] or ("0",))
+        text = _redrawn(rng, template)
+        return text, region if rng.random() < 0.8 else hint
+    if family == "zeros":
+        lead = rng.choice(("", "+", "+39", "+57", "00", "0", "+44", "+1"))
+        text = lead + "0" * rng.randint(1, 17) + _digits(rng, rng.randint(0, 4))
+        return _sprinkled(rng, text, 0.05), hint
+    if family == "long":
+        size = rng.choice((18, 20, 30, 60, 120, 249, 250, 251))
+        return "".join(rng.choice(_PLAIN_CHARS) for _ in range(size)), hint
+    if family == "extension":
+        body = rng.choice(("", "+", "00", "0")) + _digits(rng, rng.randint(0, 4))
+        return body + rng.choice(_MARKS) + _digits(rng, rng.randint(0, 5)), hint
+    row = make_row(rng)
+    if family == "messy":
+        return row.raw, row.region_hint
+    chars = list(row.raw)
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randrange(len(chars) + 1)
+        new = rng.choice(_ODD + _PLAIN_CHARS + "".join(_MARKS))
+        if at < len(chars) and rng.random() < 0.5:
+            chars[at] = new
+        elif at < len(chars) and rng.random() < 0.5:
+            del chars[at]
+        else:
+            chars.insert(at, new)
+    return "".join(chars), row.region_hint
+
+
+def _fuzz_chunk(args: tuple[int, int]) -> dict[str, Any]:
+    """Compare the backends on ``count`` texts of every family, seeded by ``seed``."""
+    count, seed = args
+    rng = random.Random(seed)
+    auto, reference = auto_backend(), reference_backend()
+    checked: Counter[str] = Counter()
+    differences: list[tuple[str, str, str | None, str, str]] = []
+    for index in range(count):
+        family = FAMILIES[index % len(FAMILIES)]
+        raw, hint = fuzz_text(rng, family)
+        got, want = analyze(raw, hint), analyze(raw, hint, backend=reference)
+        checked[family] += 1
+        if got != want:
+            differences.append(("analysis", family, hint, raw, f"{got} | reference {want}"))
+        cleaned = clean(raw)
+        if cleaned.reason is None:
+            region = region_code(hint) or "US"
+            fast, slow = auto.read(cleaned.text, region), reference.read(cleaned.text, region)
+            checked["readings" + (" (plain text)" if is_plain(cleaned.text) else "")] += 1
+            if fast != slow:
+                differences.append(("reading", family, region, cleaned.text, f"{fast} | {slow}"))
+    return {"checked": checked, "differences": differences}
+
+
+def fuzz(count: int, seed: int, workers: int) -> int:
+    """Generated texts of every family: the default backend must answer as the reference."""
+    print(machine())
+    started = time.perf_counter()
+    chunks = [(count // workers + (i < count % workers), seed * 1000 + i) for i in range(workers)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        results = pool.map(_fuzz_chunk, chunks)
+    checked = sum((r["checked"] for r in results), Counter())
+    differences = [d for r in results for d in r["differences"]]
+    took = time.perf_counter() - started
+    print(f"{count:,} texts (seed {seed}, {workers} workers) in {took:.0f} s")
+    for name, done in sorted(checked.items()):
+        print(f"  {name:<28} {done:>10,}")
+    print(f"differences: {len(differences):,}")
+    for level, family, region, text, detail in differences[:40]:
+        print(f"  {level} {family} {text!r} ({region}): {detail}")
+    return 1 if differences else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -247,7 +417,11 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="write src/phonelist/numbers/_routing_data.py from this phonenumbers release",
     )
+    parser.add_argument("--fuzz", metavar="N", type=int, help="compare the backends on N texts")
+    parser.add_argument("--workers", type=int, default=2, help="processes for --fuzz")
     args = parser.parse_args(argv)
+    if args.fuzz:
+        return fuzz(args.fuzz, args.seed, max(1, args.workers))
     if args.diff_data:
         table = write_table(args.diff_data)
         print(f"{table['fast']} -> {table['reference']}: {len(table['changed'])} regions changed")

@@ -11,7 +11,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from phonelist.numbers import Analysis, analyze, analyze_many, auto_backend, reference_backend
-from phonelist.numbers.backends import fast_backend
+from phonelist.numbers.analyze import clear_cache
+from phonelist.numbers.backends import fast_backend, is_plain
 
 
 def _fullwidth(text: str) -> str:
@@ -166,6 +167,49 @@ def test_analysis_pickles_small_and_whole() -> None:
     assert as_dict["extension"] == "9"
 
 
+def test_repeated_numbers_keep_their_own_raw_text_and_repairs() -> None:
+    # The three rows clean to the same text, whose reading is cached after the first.
+    clear_cache()
+    raws = ["+351 912 345 678", "'+351 912 345 678", "tel: +351 912 345 678"]
+    found = analyze_many(raws, None, "US")
+    assert [f.raw for f in found] == raws
+    assert [f.repairs for f in found] == [(), ("junk",), ("junk",)]
+    assert {f.e164 for f in found} == {"+351912345678"}
+    clear_cache()
+    assert found == [analyze(raw, None, "US", backend=reference_backend()) for raw in raws]
+    assert found == analyze_many(raws, None, "US")
+
+
+def test_a_cached_repair_is_named_on_every_row() -> None:
+    clear_cache()
+    first, second = analyze_many(["3.51912345678E+11", "351912345678"], ["US", "US"], "US")
+    assert first.repairs == ("float", "lost_plus") and second.repairs == ("lost_plus",)
+    assert first.e164 == second.e164 == "+351912345678"
+
+
+@pytest.mark.parametrize(
+    ("raw", "hint"),
+    [
+        # rphonenumbers computes more than ten leading zeros as ten (+5700000000000, possible);
+        # the reference reads them (too long), and so does the default backend.
+        ("00000000000000", "CO"),
+        ("+39 0000000000005", None),
+        ("+39 00000000000012", None),
+        ("0000000000)000007", "NL"),
+        # the parsers' own code differs on these (not plain text: extensions), so the reference
+        # confirms them
+        ("62#4", "DE"),
+        ("24,3449", "KI"),
+        ("11;ext=5", None),
+        ("02 ext. 95044", "US"),
+    ],
+)
+def test_texts_the_parsers_read_differently_get_the_references_answer(
+    raw: str, hint: str | None
+) -> None:
+    assert analyze(raw, hint, "ZZ") == analyze(raw, hint, "ZZ", backend=reference_backend())
+
+
 def test_the_default_backend_is_the_fastest_agreeing_one() -> None:
     backend = auto_backend()
     if fast_backend() is None:  # pragma: no cover - rphonenumbers is a dependency
@@ -209,6 +253,26 @@ def test_analyze_never_raises_on_any_text(raw: str, hint: str | None) -> None:
 @given(st.text(_PHONE_CHARS, max_size=30), _HINTS)
 @settings(max_examples=300)
 def test_backends_agree_on_phone_like_text(raw: str, hint: str | None) -> None:
+    assert analyze(raw, hint) == analyze(raw, hint, backend=reference_backend())
+
+
+# Plain texts (ASCII digits, separators, a leading +): the default backend does not ask the
+# reference to confirm its invalid answers for them (backends.RoutedBackend.read).
+_PLAIN_TEXT = st.one_of(
+    st.text("0123456789+ ().-/", max_size=24),
+    st.builds(
+        lambda lead, zeros, tail: lead + "0" * zeros + tail,
+        st.sampled_from(["", "+", "+39", "+57 ", "00", "0"]),
+        st.integers(0, 17),
+        st.text("0123456789", max_size=4),
+    ),
+)
+
+
+@given(_PLAIN_TEXT, _HINTS)
+@settings(max_examples=300)
+def test_backends_agree_on_plain_text(raw: str, hint: str | None) -> None:
+    assume(is_plain(raw.strip()))
     assert analyze(raw, hint) == analyze(raw, hint, backend=reference_backend())
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "Reading",
     "auto_backend",
     "fast_backend",
+    "is_plain",
     "reference_backend",
 ]
 
@@ -67,6 +68,15 @@ _POSSIBILITY_REASONS = {
 _POSSIBLE = (0, 4)  # IS_POSSIBLE, IS_POSSIBLE_LOCAL_ONLY
 _E164, _INTERNATIONAL, _NATIONAL = 0, 1, 2
 _START = re.compile(r"[+\d]")
+# Texts of ASCII digits and separators, with at most a leading +: no extension, letter or other
+# script, as in every text the two parsers' own code was found to differ on (RoutedBackend.read).
+_PLAIN = re.compile(r"\+?[0-9 ().\-/]*")
+# rphonenumbers computes a number with more than this many leading zeros (+39 000000000005)
+# as if it had ten: its E.164, length checks and type are then wrong. The reference reads them.
+_MAX_FAST_LEADING_ZEROS = 10
+# The regions of each calling code (equal in both libraries: the routing table is refused
+# otherwise). A code with one region: libphonenumber's region_code_for_number returns it.
+_REGIONS_OF_CODE: dict[int, tuple[str, ...]] = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
 
 
 class Reading(NamedTuple):
@@ -167,11 +177,14 @@ class RoutedBackend(Backend):
     def read(self, text: str, region: str | None, *, confirm_invalid: bool = True) -> Reading:
         """The fast reading, or the reference's where they could differ.
 
-        Besides the routing table, the reference confirms every *invalid* answer and every
-        *possible* one with an extension: the two parsers differ on some malformed texts
-        (``00;0``, ``91,2``, ``76;04`` read from Germany: which error, or whether a one- or
-        two-digit "number" with an extension parses at all). Repairs skip the confirmation for
-        their candidate readings (``confirm_invalid=False``): only a valid candidate counts.
+        Besides the routing table, the reference confirms the *invalid* answers (and the parse
+        errors) for texts that are not plain (:data:`_PLAIN`: ASCII digits, separators and a
+        leading ``+``), and every *possible* answer with an extension: the two parsers' code
+        differs on some such texts (``00;0``, ``91,2``, ``76;04`` read from Germany: which error,
+        or whether a one- or two-digit "number" with an extension parses at all). On plain texts
+        they agree (``bench/numbers_bench.py --fuzz``, docs/numbers.md). Repairs skip the
+        confirmation for their candidate readings (``confirm_invalid=False``): only a valid
+        candidate counts.
         """
         table = self.table
         if table is not None and region in table.hint_regions and not _starts_with_plus(text):
@@ -179,35 +192,76 @@ class RoutedBackend(Backend):
         try:
             number = self._parse(text, region)
         except self._error as exc:
-            if confirm_invalid:
+            if confirm_invalid and _PLAIN.fullmatch(text) is None:
                 return self.reference.read(text, region)
             return _FAILED.get(exc.error_type, _NOT_A_NUMBER)
         except Exception:  # a parser bug must not reach the caller
             return self.reference.read(text, region) if confirm_invalid else _NOT_A_NUMBER
-        if self._routed(number):
+        national_number = self._nsn(number)
+        if self._routed(number, national_number):
             return self.reference.read(text, region)
-        reading = self._describe(number)
+        reading = self._describe_fast(number, national_number)
         if confirm_invalid and (
-            reading.validity == "invalid"
+            (reading.validity == "invalid" and _PLAIN.fullmatch(text) is None)
             or (reading.validity == "possible" and reading.extension is not None)
         ):
             return self.reference.read(text, region)
         return reading
 
+    def _describe_fast(self, number: Any, national_number: str) -> Reading:
+        """:meth:`Backend._describe` in two library calls for a valid number instead of four.
+
+        As in libphonenumber: a number is valid exactly when its type is known (both are the
+        type test against its region's data), its E.164 form is ``+``, the calling code and the
+        national significant number, and a calling code with one region gives that region.
+        """
+        country_code = number.country_code
+        type_code = self._number_type(number)
+        if type_code != UNKNOWN_TYPE:
+            validity, reason = "valid", None
+        else:
+            possibility = self._possible_reason(number)
+            if possibility in _POSSIBLE:
+                validity, reason = "possible", "invalid_for_region"
+            else:
+                reason = _POSSIBILITY_REASONS.get(possibility, "invalid_for_region")
+                return Reading(None, "invalid", reason, UNKNOWN_TYPE, None, country_code, None)
+        regions = _REGIONS_OF_CODE.get(country_code)
+        return Reading(
+            f"+{country_code}{national_number}",
+            validity,
+            reason,
+            type_code,
+            regions[0] if regions is not None and len(regions) == 1 else self._region(number),
+            country_code,
+            number.extension or None,
+        )
+
     def formats(self, e164: str) -> tuple[str, str]:
         number = self._parse(e164, None)
-        if self._routed(number):
+        if self._routed(number, self._nsn(number)):
             return self.reference.formats(e164)
         return self._format(number, _NATIONAL), self._format(number, _INTERNATIONAL)
 
-    def _routed(self, number: Any) -> bool:
+    def _routed(self, number: Any, national_number: str) -> bool:
+        if number.italian_leading_zero and (number.number_of_leading_zeros or 1) > (
+            _MAX_FAST_LEADING_ZEROS
+        ):
+            return True
         table = self.table
         if table is None:
             return False
         country_code = number.country_code
-        return country_code in table.country_codes and table.touches(
-            country_code, self._nsn(number)
-        )
+        return country_code in table.country_codes and table.touches(country_code, national_number)
+
+
+def is_plain(text: str) -> bool:
+    """Whether the text is ASCII digits and separators with at most a leading ``+``.
+
+    The fast parser's invalid answers for such texts are the reference's
+    (:meth:`RoutedBackend.read`).
+    """
+    return _PLAIN.fullmatch(text) is not None
 
 
 def _starts_with_plus(text: str) -> bool:

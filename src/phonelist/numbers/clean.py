@@ -29,6 +29,7 @@ _MAX_PADDED_ZEROS = 1
 # Quotes (straight and curly), backticks and Excel's "=" of ="0123" formulas.
 _QUOTES = "'\"`\u2018\u2019\u201c\u201d"
 _LEADING_JUNK = re.compile(f"^[\\s{_QUOTES}=]+")
+_TRAILING_JUNK_CHARS = frozenset(f"{_QUOTES};,.:")
 _TRAILING_JUNK = re.compile(f"[\\s{_QUOTES};,.:]+$")
 _LABEL = re.compile(
     r"^(?:tel|phone|telephone|mobile|mob|cell|cellphone|fax|ph|tlf|tfn|whatsapp|t|m|p)"
@@ -110,8 +111,14 @@ def _strip_junk(text: str) -> str:
         previous = text
         text = _LEADING_JUNK.sub("", text)
         text = _LABEL.sub("", text)
-        text = _TRAILING_JUNK.sub("", text)
-        text = _TRAILING_WORD.sub("", text)
+        # The trailing patterns are tried at every position of the text; they can only match
+        # when it ends in junk, a ")" or a letter, which is cheaper to look at first.
+        last = text[-1:]
+        if last in _TRAILING_JUNK_CHARS or last.isspace():
+            text = _TRAILING_JUNK.sub("", text)
+            last = text[-1:]
+        if last == ")" or last.isalpha():
+            text = _TRAILING_WORD.sub("", text)
         if text == previous:
             break
     return text
