@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from phonelist.files import Table, open_table
+from phonelist.files.layout import restore_formula
+from phonelist.files.table import dedupe
 
 TEXT = "Nome,Cidade,Telefone\nJoão,São Paulo,+55 11 91234-5678\nZoë,Köln, 0170 1234567 \n"
 ROWS = [
@@ -155,3 +160,43 @@ def test_closing_mid_way_closes_the_file(tmp_path: Path) -> None:
     next(rows)
     table.close()
     assert list(rows) == []
+
+
+# Values with what the reader treats specially: quotes, the formula guard, white space of
+# every kind (a row of only white space is blank), delimiters and line breaks inside quotes.
+_CELL = st.text(
+    alphabet=st.sampled_from("a1 '=+-@\t\r\n\",;\u00a0\u2028\x0b\x85\u3000"), max_size=6
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    header=st.lists(st.text(alphabet="abc", min_size=1, max_size=3), min_size=1, max_size=4),
+    rows=st.lists(st.lists(_CELL, max_size=5), max_size=8),
+)
+def test_rows_are_the_csv_records_as_the_rules_say(
+    tmp_path: Path, header: list[str], rows: list[list[str]]
+) -> None:
+    """Blank records skipped but numbered, short ones padded, extra empty values dropped, the
+    formula guard taken off: checked against the rules applied one value at a time."""
+    width = len(header)
+    rows = [row[:width] + [""] * (len(row) - width) for row in rows]  # extra values are empty
+    path = tmp_path / "random.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    with path.open(newline="", encoding="utf-8") as handle:
+        records = list(csv.reader(handle))[1:]
+    columns = dedupe(header)
+    expected = []
+    for number, record in enumerate(records, start=1):
+        cells = record[:width]
+        if any(cell.strip() for cell in cells):
+            values = dict.fromkeys(columns, "")
+            values.update(zip(columns, map(restore_formula, cells), strict=False))
+            expected.append((number, values))
+    with open_table(path, format="csv", delimiter=",") as table:
+        assert table.columns == columns
+        assert list(table) == expected
+        assert table.row_count == len(expected)

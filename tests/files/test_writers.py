@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from phonelist.files import join_list, neutralize_formula, open_table, open_writer
-from phonelist.files.layout import restore_formula
+from phonelist.files.layout import restore_formula, split_list
 
 COLUMNS = [
     "id",
@@ -215,3 +215,23 @@ def test_what_is_written_reads_back_identically(
         batch = [{**r, "note": r["note"].replace("\r\n", "\n").replace("\r", "\n")} for r in batch]
     path = write(tmp_path, kind, batch)
     assert read_back(path) == batch
+
+
+def _split_one_by_one(cell: str) -> list[str]:
+    """split_list's rule, a character at a time: ; and , split, \\ escapes the next one."""
+    parts, current, escaped = [], "", False
+    for char in cell:
+        if escaped:
+            current, escaped = current + char, False
+        elif char == "\\":
+            escaped = True
+        elif char in ";,":
+            parts, current = [*parts, current], ""
+        else:
+            current += char
+    return [part.strip() for part in [*parts, current] if part.strip()]
+
+
+@given(st.text(alphabet=st.sampled_from("ab ;,\\\t\u00a0é"), max_size=20))
+def test_split_list_follows_its_rule_with_or_without_escapes(cell: str) -> None:
+    assert split_list(cell) == _split_one_by_one(cell)

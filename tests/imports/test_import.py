@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from phonelist import Phonelist, ValidationError
+from phonelist.contacts.fields import FieldDefinition
+from phonelist.contacts.schemas import plain_text
 from phonelist.imports import ConsentBasis, ImportOptions
+from phonelist.imports import rows as row_rules
+from phonelist.imports.rows import Columns
 from phonelist.security.permissions import Actor
 from phonelist.store.models import (
     ConsentRecord,
@@ -275,3 +283,108 @@ def test_rejects_in_the_store_are_sealed(core: Phonelist, actor: Actor, pt_file:
     with core.store.read() as session:
         blobs = [r.raw_enc for r in session.scalars(select(ImportReject)) if r.raw_enc]
     assert blobs and all(b"carla@example" not in b for b in blobs)
+
+
+# -- preparing rows: the one-search check, and worker processes --------------------------------
+_BOUNDARY = "\x00\t\n\r\x1f \x7e\x7f\x85\x9f\xa0\u2028\ud7ff\ud800\udfff\ue000"
+_ANY_TEXT = st.text(st.characters(exclude_categories=()) | st.sampled_from(_BOUNDARY), max_size=8)
+
+
+@given(_ANY_TEXT)
+def test_the_one_search_refuses_what_the_api_refuses(text: str) -> None:
+    try:
+        plain_text(text)
+    except ValueError:
+        passes = False
+    else:
+        passes = True
+    assert (row_rules._UNSAFE.search(text) is None) == passes
+    note_ok = not any(ord(c) < 32 and c not in "\n\r\t" for c in text)
+    assert (row_rules._NOTE_CONTROL.search(text) is None) == note_ok
+
+
+ASSIGNMENTS = {
+    "Phone": "phone",
+    "Phone label": "phone_label",
+    "Work": "phone_2:work",
+    "Email": "email",
+    "Email label": "email_label",
+    "Country": "country",
+    "Hint": "region_hint",
+    "Name": "display_name",
+    "First": "first_name",
+    "City": "city",
+    "Postcode": "postal_code",
+    "Zone": "time_zone",
+    "Status": "status",
+    "Tags": "tags",
+    "Lists": "lists",
+    "Source": "source",
+    "Note": "note",
+    "Size": "custom:size",
+    "Channel": "consent_channel",
+}
+_GOOD = {
+    "Phone": ["+351912345678", "912 345 679", " +1 202 555 0143 "],
+    "Work": ["", "+351210000000", "+351912345678"],
+    "Email": ["", "ana@example.org", "ANA@example.org"],
+    "Country": ["", "PT", "US"],
+    "Hint": ["", "PT", "us"],
+    "Status": ["", "lead", "customer"],
+    "Zone": ["", "Europe/Lisbon"],
+    "Channel": ["", "sms", "SMS"],
+}
+_BAD = {
+    "Phone": ["12", ""],
+    "Work": ["abc"],
+    "Email": ["nope", "a@b"],
+    "Country": ["pt", "XX"],
+    "Hint": ["1"],
+    "Status": ["gone"],
+    "Zone": ["Mars/Base"],
+    "Channel": ["fax"],
+}
+
+
+@st.composite
+def import_rows(draw: st.DrawFn) -> dict[str, str]:
+    """A good row, then at most two cells spoilt: a bad value, or any characters at all."""
+    plain = st.text(alphabet="ab ;,-", max_size=6)
+    values = {
+        column: draw(st.sampled_from(_GOOD[column]) if column in _GOOD else plain)
+        for column in ASSIGNMENTS
+    }
+    for column in draw(st.lists(st.sampled_from(list(ASSIGNMENTS)), max_size=2)):
+        spoilt = _ANY_TEXT | st.sampled_from(_BAD[column]) if column in _BAD else _ANY_TEXT
+        values[column] = draw(spoilt)
+    return values
+
+
+def _context(**overrides: Any) -> dict[str, Any]:
+    fields = {"size": FieldDefinition("size", "text", None, False)}
+    return {
+        "explicit_region": None,
+        "default_region": "US",
+        "statuses": ["lead", "customer"],
+        "fields": fields,
+        "tags": ("fair",),
+        "lists": (),
+        "source": None,
+    } | overrides
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"tags": ("a\x01",), "lists": ("b\x7f",)}, {"source": "stand", "explicit_region": "PT"}],
+    ids=["plain", "bad-own-tags", "own-source"],
+)
+@settings(max_examples=300, deadline=None)
+@given(values=import_rows())
+def test_a_row_checked_in_one_search_gets_the_answer_of_a_check_per_value(
+    options: dict[str, Any], values: dict[str, str]
+) -> None:
+    """Every reason and message is the same as when each value is checked on its own."""
+    prepare = row_rules.row_preparer(Columns.from_assignments(ASSIGNMENTS), **_context(**options))
+    fast = prepare(values)
+    with mock.patch.object(row_rules, "_UNSAFE", re.compile("")):  # a match in every row
+        assert prepare(values) == fast

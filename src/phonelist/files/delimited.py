@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Generator
 from contextlib import closing
 from pathlib import Path
 
@@ -126,9 +127,30 @@ class CsvTable(Table):
             line=line,
         )
 
+    def scan(self) -> int:
+        """The safety pass: every limit checked and the rows counted, no row built."""
+        count = 0
+        with closing(self._data_records()) as records:
+            for _ in records:
+                count += 1
+        self.row_count = count
+        return count
+
     def _records(self) -> Rows:
         columns = self.columns
         width = len(columns)
+        with closing(self._data_records()) as records:
+            for number, fields, text in records:
+                if len(fields) < width:
+                    fields += [""] * (width - len(fields))
+                if "'" in text:  # only then can a cell have a protecting ' to take off
+                    fields = [restore_formula(field) for field in fields]
+                yield number, dict(zip(columns, fields, strict=True))
+
+    def _data_records(self) -> Generator[tuple[int, list[str], str], None, None]:
+        """Every non-empty data record, numbered, checked, at most as wide as the header,
+        with its values joined (one string tells what every value holds)."""
+        width = len(self.columns)
         with closing(self._parsed()) as records:
             for _ in range(self._header_records):
                 next(records)
@@ -136,14 +158,14 @@ class CsvTable(Table):
                 if len(fields) > width:
                     self._check_extra(fields, width, line)
                     fields = fields[:width]
-                if not any(field.strip() for field in fields):
+                text = "".join(fields)
+                if not text or text.isspace():  # what strip() removes is what isspace() sees
                     continue
-                if any(len(field) > MAX_FIELD_CHARS for field in fields):
+                if len(text) > MAX_FIELD_CHARS and any(
+                    len(field) > MAX_FIELD_CHARS for field in fields
+                ):
                     raise self._too_long(line)
-                values = dict.fromkeys(columns, "")
-                for column, field in zip(columns, fields, strict=False):
-                    values[column] = restore_formula(field)
-                yield number, values
+                yield number, fields, text
 
     def _check_extra(self, fields: list[str], width: int, line: int) -> None:
         if len(fields) > MAX_COLUMNS:

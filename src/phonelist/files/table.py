@@ -45,6 +45,9 @@ class Table(ABC):
         records = self._records()
         self._passes.append(records)
         with closing(records):
+            if after <= 0:  # rows are numbered from 1: all of them
+                yield from records
+                return
             for number, values in records:
                 if number > after:
                     yield number, values

@@ -4,7 +4,6 @@ evidence and the job's high-water mark, all in one transaction."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,7 @@ from phonelist.ids import new_id
 from phonelist.imports.options import ImportOptions
 from phonelist.imports.rejects import write_reject
 from phonelist.imports.report import Counts
-from phonelist.imports.rows import Columns, Prepared, Rejected, parse_occurred_at, prepare_row
+from phonelist.imports.rows import Prepared, Rejected, parse_occurred_at
 from phonelist.policy.rules import default_rules
 from phonelist.security.crypto import Keyring
 from phonelist.security.permissions import Actor
@@ -30,7 +29,7 @@ from phonelist.store.bulk import insert_rows, select_in
 from phonelist.store.engine import UniqueViolation
 from phonelist.store.models import ImportJob, ImportReject, Suppression
 
-__all__ = ["Batch", "BatchWriter", "batches", "write_rejects"]
+__all__ = ["Batch", "BatchWriter", "write_rejects"]
 
 # The numbers of a batch the store already holds, and their contacts (``select_in``'s form).
 OWNERS = (
@@ -270,21 +269,6 @@ class BatchWriter:
                 counts.by_type[first.number_type or "unknown"] += 1
                 counts.by_country[first.region or "unknown"] += 1
             seen.update(indexes)
-
-
-def batches(
-    table: Any, size: int, after: int, columns: Columns, context: dict[str, Any]
-) -> Iterator[Batch]:
-    items: list[tuple[int, Prepared | Rejected]] = []
-    last = after
-    for row_number, values in table.rows(after=after):
-        items.append((row_number, prepare_row(values, columns, **context)))
-        last = row_number
-        if len(items) >= size:
-            yield Batch(items, last)
-            items = []
-    if items:
-        yield Batch(items, last)
 
 
 def _owners(

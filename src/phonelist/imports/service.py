@@ -15,6 +15,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,9 +25,10 @@ from phonelist.contacts.service import ContactService
 from phonelist.errors import ValidationError
 from phonelist.files.mapping import auto_map
 from phonelist.files.readers import open_table
-from phonelist.imports.batches import BatchWriter, batches, write_rejects
+from phonelist.imports.batches import BatchWriter, write_rejects
 from phonelist.imports.jobs import JobStore
 from phonelist.imports.options import ImportOptions
+from phonelist.imports.prepare import prepared_batches
 from phonelist.imports.rejects import REJECT_COLUMNS
 from phonelist.imports.report import Counts, ImportReport
 from phonelist.imports.rows import Columns
@@ -94,16 +96,18 @@ class ImportService:
                 self.job_store.mark(job_id, "running")
             context = self._context(actor, options)
             seen: set[bytes] = set()
-            for batch in batches(table, options.batch_size, after, columns, context):
-                if options.dry_run:
-                    self.writer.count_dry(batch, counts, seen, actor)
-                else:
-                    assert job_id is not None
-                    self.writer.write(actor, job_id, batch, options, counts, seen)
-                if rejects_writer is not None:
-                    write_rejects(rejects_writer, batch)
-                if progress is not None:
-                    progress(counts.rows, table.row_count)
+            prepared = prepared_batches(table, options.batch_size, after, columns, context)
+            with closing(prepared):
+                for batch in prepared:
+                    if options.dry_run:
+                        self.writer.count_dry(batch, counts, seen, actor)
+                    else:
+                        assert job_id is not None
+                        self.writer.write(actor, job_id, batch, options, counts, seen)
+                    if rejects_writer is not None:
+                        write_rejects(rejects_writer, batch)
+                    if progress is not None:
+                        progress(counts.rows, table.row_count)
             if job_id is not None:
                 self.job_store.finish(actor, job_id, counts)
             return ImportReport(
