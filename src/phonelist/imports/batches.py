@@ -85,10 +85,8 @@ class BatchWriter:
         seen: set[bytes],
     ) -> None:
         keyring = self.keyring
-        prepared = [(n, item) for n, item in batch.items if isinstance(item, Prepared)]
-        owners = (
-            _owners(session, actor.workspace_id, keyring, prepared) if not options.suppress else {}
-        )
+        indexes_of = _number_indexes(keyring, batch)
+        owners = {} if options.suppress else _owners(session, actor.workspace_id, indexes_of)
         new: list[tuple[int, Prepared]] = []
         batch_numbers: dict[bytes, int] = {}
         rejects: list[tuple[Any, ...]] = []
@@ -100,7 +98,7 @@ class BatchWriter:
                 rejects.append(_reject_row(keyring, job_id, row_number, item))
                 continue
             counts.numbers_dropped += len(item.dropped)
-            indexes = [codec.phone_index(keyring, p.e164) for p in item.contact.phones]
+            indexes = indexes_of[row_number]
             if options.suppress:
                 counts.suppressed += _suppress(
                     session, actor, keyring, job_id, item, indexes, options.source
@@ -248,17 +246,17 @@ class BatchWriter:
         return 1
 
     def count_dry(self, batch: Batch, counts: Counts, seen: set[bytes], actor: Actor) -> None:
+        indexes_of = _number_indexes(self.keyring, batch)
         with self.store.read() as session:
-            prepared = [(n, i) for n, i in batch.items if isinstance(i, Prepared)]
-            owners = _owners(session, actor.workspace_id, self.keyring, prepared)
-        for _, item in batch.items:
+            owners = _owners(session, actor.workspace_id, indexes_of)
+        for row_number, item in batch.items:
             counts.rows += 1
             if isinstance(item, Rejected):
                 counts.rejected += 1
                 counts.rejected_by_reason[item.reason] += 1
                 continue
             counts.numbers_dropped += len(item.dropped)
-            indexes = [codec.phone_index(self.keyring, p.e164) for p in item.contact.phones]
+            indexes = indexes_of[row_number]
             if any(i in seen for i in indexes):
                 counts.duplicates_in_file += 1
             elif any(i in owners for i in indexes):
@@ -271,13 +269,20 @@ class BatchWriter:
             seen.update(indexes)
 
 
+def _number_indexes(keyring: Keyring, batch: Batch) -> dict[int, list[bytes]]:
+    """The blind indexes of each prepared row's numbers, by row number: computed once."""
+    return {
+        row_number: [codec.phone_index(keyring, p.e164) for p in item.contact.phones]
+        for row_number, item in batch.items
+        if isinstance(item, Prepared)
+    }
+
+
 def _owners(
-    session: Session, workspace_id: int, keyring: Keyring, prepared: list[tuple[int, Prepared]]
+    session: Session, workspace_id: int, indexes_of: dict[int, list[bytes]]
 ) -> dict[bytes, str]:
     """Which of the batch's numbers the store already holds, and by which contact."""
-    wanted = [
-        codec.phone_index(keyring, p.e164) for _, item in prepared for p in item.contact.phones
-    ]
+    wanted = [index for indexes in indexes_of.values() for index in indexes]
     return dict(select_in(session, OWNERS, workspace_id, wanted))
 
 
